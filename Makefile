@@ -1,0 +1,39 @@
+# cloudflare_fdw: PGXS build of the extension.  The project's own targets
+# (demo, test, check-deep, bench, fuzz) live in mk/project.mk.
+
+EXTENSION = cloudflare_fdw
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))cloudflare_fdw.control)
+MODULE_big = cloudflare_fdw
+OBJS = \
+	src/cloudflare_fdw.o \
+	src/connection.o \
+	src/convert.o \
+	src/http.o \
+	src/modify.o \
+	src/option.o \
+	src/pushdown.o \
+	src/request.o \
+	src/resources.o
+DATA = $(wildcard cloudflare_fdw--*.sql)
+
+PG_CONFIG ?= pg_config
+PKG_CONFIG ?= pkg-config
+
+PG_CPPFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl json-c) \
+	-DCF_FDW_VERSION='"$(EXTVERSION)"'
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers $(if $(filter 1,$(WERROR)),-Werror)
+SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl json-c)
+
+# pg_regress suite, run against the throwaway cluster by mk/project.mk.
+REGRESS = $(basename $(notdir $(sort $(wildcard $(dir $(lastword $(MAKEFILE_LIST)))sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=cloudflare_fdw
+
+# Debian's PGXS would build LLVM bitcode with clang; the FDW gains nothing
+# from JIT inlining, so skip it.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+-include mk/project.mk

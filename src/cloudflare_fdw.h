@@ -1,0 +1,296 @@
+/*-------------------------------------------------------------------------
+ *
+ * cloudflare_fdw.h
+ *		  Shared declarations of the foreign data wrapper for Cloudflare's
+ *		  Organizations API.
+ *
+ * The prototypes are grouped by the file that defines them; every other
+ * function in the project is static to its file.
+ *
+ * IDENTIFICATION
+ *		  src/cloudflare_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLOUDFLARE_FDW_H
+#define CLOUDFLARE_FDW_H
+
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+
+#ifndef CF_FDW_VERSION
+#define CF_FDW_VERSION "unknown"
+#endif
+
+#define CF_DEFAULT_API_URL "https://api.cloudflare.com/client/v4"
+
+struct json_object;
+
+/* ----------------------------------------------------------------------
+ * resources.c: the static description of every Cloudflare resource.
+ *
+ * Resources are data: the planner, the executor and IMPORT FOREIGN SCHEMA
+ * read these tables and contain no per-resource branches of their own.
+ * ----------------------------------------------------------------------
+ */
+
+typedef enum CfResourceId
+{
+	CF_RES_ORGANIZATIONS,
+	CF_RES_ORGANIZATION_ACCOUNTS,
+	CF_RES_ORGANIZATION_PROFILES,
+	CF_RES_ORGANIZATION_MEMBERS,
+	CF_RES_MEMBERSHIPS,
+	CF_RES_COUNT
+} CfResourceId;
+
+/* How a list endpoint pages through its results. */
+typedef enum CfPaging
+{
+	CF_PAGING_TOKEN,			/* page_size + page_token/next_page_token */
+	CF_PAGING_PAGE,				/* page + per_page (memberships) */
+	CF_PAGING_NONE				/* single object (a profile) */
+} CfPaging;
+
+/* Column flags. */
+#define CF_COL_READONLY		0x01	/* set by the API, never written */
+#define CF_COL_FILTER_ONLY	0x02	/* not in the JSON: echoes its filter */
+#define CF_COL_SCOPE		0x04	/* from the request path (organization_id) */
+#define CF_COL_ID			0x08	/* row identity for UPDATE/DELETE */
+#define CF_COL_INSERT		0x10	/* accepted by the create call */
+#define CF_COL_UPDATE		0x20	/* accepted by the modify call */
+
+typedef struct CfColumnDef
+{
+	const char *name;			/* column name IMPORT uses */
+	const char *json_path;		/* dotted path in the JSON object, or NULL */
+	const char *sql_type;		/* type IMPORT uses */
+	int			flags;
+} CfColumnDef;
+
+/* The SQL shapes a filter can take. */
+typedef enum CfFilterOp
+{
+	CF_OP_EQ,					/* col = value */
+	CF_OP_IN,					/* col = ANY(array) / col IN (...) */
+	CF_OP_PREFIX,				/* col LIKE 'abc%' */
+	CF_OP_SUFFIX,				/* col LIKE '%abc' */
+	CF_OP_CONTAINS,				/* col LIKE '%abc%' */
+	CF_OP_IS_NULL				/* col IS NULL */
+} CfFilterOp;
+
+/* Filter flags. */
+#define CF_FLT_CASE_INSENSITIVE 0x01	/* API matching ignores case: ILIKE ok */
+#define CF_FLT_LOOKUP			0x02	/* EQ becomes GET <item path> */
+#define CF_FLT_PATH				0x04	/* value goes into the path, not query */
+
+typedef struct CfFilterDef
+{
+	const char *column;			/* resource column it applies to */
+	CfFilterOp	op;
+	const char *param;			/* wire query parameter, e.g. name.startsWith */
+	const char *null_value;		/* CF_OP_IS_NULL: the literal sent ("null") */
+	const char *const *enum_values; /* NULL-terminated, or NULL: any value */
+	int			flags;
+} CfFilterDef;
+
+/* Orders the API can produce. */
+typedef struct CfOrderDef
+{
+	const char *column;
+	const char *param;			/* order_by / order */
+	const char *value;			/* account_name / account.name / id */
+	const char *direction_param;	/* direction */
+} CfOrderDef;
+
+typedef struct CfResource
+{
+	CfResourceId id;
+	const char *name;			/* table name for IMPORT and option value */
+	const char *list_path;		/* may contain {organization_id} */
+	const char *item_path;		/* GET/PUT/DELETE one, with {id} */
+	CfPaging	paging;
+	int			max_page_size;
+	int			min_page_size;
+	const char *page_param;		/* page_size / per_page */
+	const char *scope_column;	/* column filled from the path, or NULL */
+	const CfColumnDef *columns;
+	int			ncolumns;
+	const CfFilterDef *filters;
+	int			nfilters;
+	const CfOrderDef *orders;
+	int			norders;
+	double		default_rows;	/* planner estimate per scope */
+
+	/*
+	 * Unscoped scans of a scoped resource fan out over the organizations
+	 * list; when embedded_field is set, the rows are instead that field of
+	 * each organization object (profiles come embedded in the list).
+	 */
+	const char *embedded_field;
+
+	/* Writes: NULL paths mean the API has no such call. */
+	const char *insert_method;	/* POST, or PUT for a profile upsert */
+	const char *insert_path;
+	const char *insert_wrapper; /* {"member": {...}} */
+	const char *batch_path;		/* members:batchCreate */
+	const char *batch_wrapper;	/* {"members": [...]} */
+	int			batch_max;
+	const char *update_method;
+	const char *update_path;
+	const char *delete_path;
+	const char *writes_allowed; /* what the API allows, for error hints */
+} CfResource;
+
+extern const CfResource *cf_resource_by_name(const char *name);
+extern const CfResource *cf_resource_by_id(CfResourceId id);
+extern const CfColumnDef *cf_resource_column(const CfResource *res,
+											 const char *colname);
+extern const char *cf_resource_names(void);
+
+/* ----------------------------------------------------------------------
+ * option.c: option validation and lookup.
+ * ----------------------------------------------------------------------
+ */
+
+/* Every option a scan or a modify needs, resolved with table > server. */
+typedef struct CfOptions
+{
+	char	   *api_url;		/* without a trailing slash */
+	int			page_size;
+	int			max_requests;
+	int			max_pages;
+	int			max_concurrency;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	int			max_retry_wait_ms;
+	int64		max_response_bytes;
+	char	   *ca_bundle;
+	bool		pushdown;
+	bool		updatable;
+	bool		allow_unfiltered_writes;
+	int			batch_size;
+	double		rows;			/* planner row estimate, < 0: default */
+} CfOptions;
+
+extern void cf_get_options(Oid foreigntableid, CfOptions *opts);
+extern void cf_get_server_options(ForeignServer *server, CfOptions *opts);
+extern const CfResource *cf_table_resource(Oid foreigntableid);
+extern char *cf_column_json_path(Oid relid, AttrNumber attnum,
+								 const CfResource *res);
+
+/* ----------------------------------------------------------------------
+ * pushdown.c: which WHERE clauses become API filters.
+ * ----------------------------------------------------------------------
+ */
+
+/* How a LIKE-family filter was written; decided again at run time. */
+#define CF_LIKE_NONE	0
+#define CF_LIKE_CASE	1		/* LIKE */
+#define CF_LIKE_ICASE	2		/* ILIKE */
+
+/* One WHERE clause the API can answer (it is still rechecked locally). */
+typedef struct CfPushedFilter
+{
+	int			filter;			/* index into res->filters */
+	Expr	   *value;			/* value or pattern; NULL for IS NULL */
+	int			like;			/* CF_LIKE_* */
+	RestrictInfo *rinfo;		/* the clause (plan time only) */
+} CfPushedFilter;
+
+extern List *cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
+								 const CfResource *res, List *clauses,
+								 Relids outer_relids, List **local);
+extern bool cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
+								  const CfResource *res, Expr *clause,
+								  Relids outer_relids, CfPushedFilter *out);
+extern const CfColumnDef *cf_attr_resource_column(Oid relid, AttrNumber attnum,
+												  const CfResource *res);
+extern bool cf_like_filter(const CfResource *res, int prefix_filter,
+						   const char *pattern, int like,
+						   int *filter, char **literal);
+extern void cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
+										 const CfResource *res, List *pushed,
+										 List *clauses);
+
+/* ----------------------------------------------------------------------
+ * connection.c: per-backend cache of credentials and HTTP handles.
+ * ----------------------------------------------------------------------
+ */
+
+/* Counters of one scan or modify, shown by EXPLAIN ANALYZE. */
+typedef struct CfStats
+{
+	int64		requests;
+	int64		pages;
+	int64		rows;
+	int64		bytes;
+	int64		retries;
+	int64		rate_limited;
+	int64		wait_us;		/* time spent waiting on the API */
+} CfStats;
+
+typedef struct CfConnection CfConnection;	/* opaque outside connection.c */
+
+extern CfConnection *cf_get_connection(ForeignServer *server, UserMapping *user);
+
+/* ----------------------------------------------------------------------
+ * request.c: running HTTP requests from a backend.
+ * ----------------------------------------------------------------------
+ */
+
+typedef struct CfRequest
+{
+	/* input */
+	const char *method;			/* GET, POST, PUT, DELETE */
+	char	   *path;			/* path?query relative to api_url, escaped */
+	char	   *body;			/* JSON text or NULL */
+	bool		not_found_ok;	/* 404 is an answer, not an ERROR */
+	bool		gone_ok;		/* a retried DELETE's 404 means done */
+
+	/* output */
+	int			status;			/* HTTP status of the final attempt */
+	struct json_object *root;	/* parsed body, NULL for an empty body */
+	uint64		body_hash;		/* hash of the body bytes (page guard) */
+	int64		body_bytes;
+} CfRequest;
+
+extern void cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs,
+					   CfStats *stats);
+extern void cf_request_release(CfRequest *req);
+extern char *cf_url_escape(const char *s);
+
+/* ----------------------------------------------------------------------
+ * convert.c: JSON values to Datums and back.
+ * ----------------------------------------------------------------------
+ */
+
+typedef struct CfColumnConv
+{
+	AttrNumber	attnum;
+	char	   *colname;
+	char	  **path;			/* json path split at dots */
+	int			pathlen;
+	Oid			typid;
+	int32		typmod;
+	Oid			typinput;
+	Oid			typioparam;
+	FmgrInfo	inflinfo;
+	int			kind;			/* fast conversion kind, convert.c */
+	bool		whole_row;		/* path empty: the object itself */
+	int			filter_only;	/* CF_COL_FILTER_ONLY / CF_COL_SCOPE */
+} CfColumnConv;
+
+extern void cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
+						 const char *json_path);
+extern struct json_object *cf_json_lookup(struct json_object *obj,
+										  CfColumnConv *conv);
+extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
+							  bool *isnull);
+extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
+
+#endif							/* CLOUDFLARE_FDW_H */

@@ -1,0 +1,477 @@
+/*-------------------------------------------------------------------------
+ *
+ * convert.c
+ *		  JSON values to Datums, and Datums to JSON values.
+ *
+ * Each retrieved column gets a CfColumnConv at scan start: its JSON path
+ * split into keys, its type's input function, and a "kind" that lets the
+ * common types (text, boolean, integers, json/jsonb, timestamps) skip the
+ * round trip through a C string and the type's input function.  Every
+ * other type goes through its input function, so domains, enums and
+ * user-defined types work too.
+ *
+ * Errors raised here carry no column name: the scan pushes an error
+ * context callback that names the column, the table and the resource.
+ *
+ * IDENTIFICATION
+ *		  src/convert.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "cloudflare_fdw.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+/*
+ * fmgrprotos.h declares PostgreSQL's SQL function json_object(), whose
+ * name json-c uses for its object type; keep the former out of the way.
+ */
+#define json_object cf_pg_sql_json_object
+#include "utils/builtins.h"
+#undef json_object
+
+#include <json-c/json.h>
+
+/* Fast conversion kinds. */
+typedef enum CfConvKind
+{
+	CF_CONV_INPUT,				/* the type's input function */
+	CF_CONV_TEXT,
+	CF_CONV_BOOL,
+	CF_CONV_INT2,
+	CF_CONV_INT4,
+	CF_CONV_INT8,
+	CF_CONV_JSON,				/* json and jsonb: the value's JSON text */
+	CF_CONV_TIMESTAMPTZ,
+	CF_CONV_TIMESTAMP,			/* the UTC value of the RFC 3339 time */
+	CF_CONV_DATE,				/* the UTC date of the RFC 3339 time */
+	CF_CONV_ARRAY				/* JSON array to a PostgreSQL array */
+} CfConvKind;
+
+static const char *cf_json_type_name(json_type t);
+static char *cf_json_text(struct json_object *val, int *len);
+static Datum cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv);
+static Datum cf_json_to_array(struct json_object *val, CfColumnConv *conv);
+
+/*
+ * cf_conv_init
+ *		Prepares the conversion of one column, once per scan.
+ */
+void
+cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
+			 const char *json_path)
+{
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	Oid			basetype;
+
+	memset(conv, 0, sizeof(CfColumnConv));
+	conv->attnum = attnum;
+	conv->colname = pstrdup(NameStr(attr->attname));
+	conv->typid = attr->atttypid;
+	conv->typmod = attr->atttypmod;
+	getTypeInputInfo(attr->atttypid, &conv->typinput, &conv->typioparam);
+	fmgr_info(conv->typinput, &conv->inflinfo);
+
+	if (json_path != NULL)
+	{
+		char	   *copy = pstrdup(json_path);
+		char	   *tok;
+		char	   *save = NULL;
+		int			n = 1;
+
+		for (const char *p = json_path; *p; p++)
+			if (*p == '.')
+				n++;
+		conv->path = palloc(sizeof(char *) * n);
+		for (tok = strtok_r(copy, ".", &save); tok != NULL;
+			 tok = strtok_r(NULL, ".", &save))
+			conv->path[conv->pathlen++] = tok;
+	}
+
+	/* Domains keep the input function, so their constraints are checked. */
+	basetype = conv->typid;
+	switch (basetype)
+	{
+		case TEXTOID:
+			conv->kind = CF_CONV_TEXT;
+			break;
+		case BOOLOID:
+			conv->kind = CF_CONV_BOOL;
+			break;
+		case INT2OID:
+			conv->kind = CF_CONV_INT2;
+			break;
+		case INT4OID:
+			conv->kind = CF_CONV_INT4;
+			break;
+		case INT8OID:
+			conv->kind = CF_CONV_INT8;
+			break;
+		case JSONOID:
+		case JSONBOID:
+			conv->kind = CF_CONV_JSON;
+			break;
+		case TIMESTAMPTZOID:
+			conv->kind = CF_CONV_TIMESTAMPTZ;
+			break;
+		case TIMESTAMPOID:
+			conv->kind = CF_CONV_TIMESTAMP;
+			break;
+		case DATEOID:
+			conv->kind = CF_CONV_DATE;
+			break;
+		default:
+			conv->kind = OidIsValid(get_element_type(basetype)) &&
+				get_typtype(basetype) == TYPTYPE_BASE
+				? CF_CONV_ARRAY : CF_CONV_INPUT;
+			break;
+	}
+}
+
+/*
+ * cf_json_lookup
+ *		The value at the column's path in obj; NULL when a key is missing,
+ *		the value is JSON null, or an intermediate value is not an object.
+ */
+struct json_object *
+cf_json_lookup(struct json_object *obj, CfColumnConv *conv)
+{
+	for (int i = 0; i < conv->pathlen && obj != NULL; i++)
+	{
+		if (json_object_get_type(obj) != json_type_object ||
+			!json_object_object_get_ex(obj, conv->path[i], &obj))
+			return NULL;
+	}
+	return obj;
+}
+
+/*
+ * cf_json_to_datum
+ *		Converts one JSON value (NULL for absent or JSON null) into the
+ *		column's type, in CurrentMemoryContext.
+ */
+Datum
+cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
+{
+	json_type	t = json_object_get_type(val);
+	const char *s;
+	int			len;
+
+	if (val == NULL || t == json_type_null)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+
+	switch ((CfConvKind) conv->kind)
+	{
+		case CF_CONV_TEXT:
+			s = cf_json_text(val, &len);
+			return PointerGetDatum(cstring_to_text_with_len(s, len));
+
+		case CF_CONV_BOOL:
+			if (t == json_type_boolean)
+				return BoolGetDatum(json_object_get_boolean(val));
+			break;
+
+		case CF_CONV_INT2:
+		case CF_CONV_INT4:
+		case CF_CONV_INT8:
+			if (t == json_type_int)
+			{
+				int64		v;
+
+				errno = 0;
+				v = json_object_get_int64(val);
+				if (errno == 0 &&
+					(conv->kind == CF_CONV_INT8 ||
+					 (conv->kind == CF_CONV_INT4 && v >= PG_INT32_MIN && v <= PG_INT32_MAX) ||
+					 (conv->kind == CF_CONV_INT2 && v >= PG_INT16_MIN && v <= PG_INT16_MAX)))
+				{
+					if (conv->kind == CF_CONV_INT8)
+						return Int64GetDatum(v);
+					if (conv->kind == CF_CONV_INT4)
+						return Int32GetDatum((int32) v);
+					return Int16GetDatum((int16) v);
+				}
+			}
+			break;
+
+		case CF_CONV_JSON:
+			s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+											   JSON_C_TO_STRING_NOSLASHESCAPE);
+			s = pg_any_to_server(s, strlen(s), PG_UTF8);
+			return InputFunctionCall(&conv->inflinfo, (char *) s,
+									 conv->typioparam, conv->typmod);
+
+		case CF_CONV_TIMESTAMPTZ:
+		case CF_CONV_TIMESTAMP:
+		case CF_CONV_DATE:
+			if (t == json_type_string)
+			{
+				Datum		tz;
+
+				s = json_object_get_string(val);
+				len = json_object_get_string_len(val);
+				tz = cf_parse_timestamptz(s, len, conv);
+				if (conv->kind == CF_CONV_TIMESTAMPTZ)
+					return tz;
+				if (conv->kind == CF_CONV_TIMESTAMP)
+				{
+					/*
+					 * A timestamptz is microseconds since 2000-01-01 UTC;
+					 * the same number read as a timestamp is the UTC wall
+					 * clock time, whatever the session's TimeZone.
+					 */
+					Timestamp	ts = DatumGetTimestampTz(tz);
+
+					if (conv->typmod >= 0)
+						ts = DatumGetTimestamp(DirectFunctionCall2(timestamp_scale,
+																   TimestampGetDatum(ts),
+																   Int32GetDatum(conv->typmod)));
+					return TimestampGetDatum(ts);
+				}
+				else
+				{
+					TimestampTz ts = DatumGetTimestampTz(tz);
+					DateADT		d;
+
+					if (TIMESTAMP_NOT_FINITE(ts))
+						return DirectFunctionCall1(timestamp_date,
+												   TimestampGetDatum(ts));
+					d = (DateADT) (ts >= 0 ? ts / USECS_PER_DAY
+								   : -((-ts + USECS_PER_DAY - 1) / USECS_PER_DAY));
+					return DateADTGetDatum(d);
+				}
+			}
+			break;
+
+		case CF_CONV_ARRAY:
+			if (t == json_type_array)
+				return cf_json_to_array(val, conv);
+			break;
+
+		case CF_CONV_INPUT:
+			break;
+	}
+
+	/* Everything else goes through the type's input function. */
+	if ((t == json_type_object || t == json_type_array) &&
+		conv->kind != CF_CONV_INPUT && conv->kind != CF_CONV_TEXT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("cannot convert a JSON %s to type %s",
+						cf_json_type_name(t), format_type_be(conv->typid)),
+				 errdetail_internal("Value: %.200s",
+									json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN))));
+
+	s = cf_json_text(val, &len);
+	return InputFunctionCall(&conv->inflinfo, (char *) s,
+							 conv->typioparam, conv->typmod);
+}
+
+/*
+ * cf_json_text
+ *		A JSON scalar's text (a string's contents, a number's or boolean's
+ *		JSON text), or an object's or array's JSON text, in the server
+ *		encoding.  Invalid UTF-8 from the network is an ERROR here.
+ */
+static char *
+cf_json_text(struct json_object *val, int *len)
+{
+	const char *s;
+	char	   *conv;
+
+	if (json_object_get_type(val) == json_type_string)
+	{
+		s = json_object_get_string(val);
+		*len = json_object_get_string_len(val);
+	}
+	else
+	{
+		s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+										   JSON_C_TO_STRING_NOSLASHESCAPE);
+		*len = strlen(s);
+	}
+
+	if (memchr(s, '\0', *len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("JSON string contains a NUL character, which PostgreSQL text cannot hold")));
+
+	conv = pg_any_to_server(s, *len, PG_UTF8);
+	if (conv != s)
+		*len = strlen(conv);
+	return conv;
+}
+
+/*
+ * cf_parse_timestamptz
+ *		An RFC 3339 date-time ("2024-01-15T10:00:00Z", fraction of any
+ *		length, offset Z or +hh:mm) as a timestamptz.  PostgreSQL's own
+ *		parser accepts all of these forms and rounds extra fraction digits
+ *		to microseconds; a value it rejects raises its usual error.
+ */
+static Datum
+cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv)
+{
+	char	   *copy = pnstrdup(s, len);
+
+	return DirectFunctionCall3(timestamptz_in,
+							   CStringGetDatum(copy),
+							   ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(conv->kind == CF_CONV_TIMESTAMPTZ
+											 ? conv->typmod : -1));
+}
+
+/*
+ * cf_json_to_array
+ *		A JSON array as a one-dimensional array of the column's element
+ *		type; each element goes through the element type's input function
+ *		(JSON null elements become NULL elements).
+ */
+static Datum
+cf_json_to_array(struct json_object *val, CfColumnConv *conv)
+{
+	Oid			elemtype = get_element_type(conv->typid);
+	int			n = json_object_array_length(val);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Oid			elinput;
+	Oid			elioparam;
+	int			dims[1];
+	int			lbs[1];
+
+	get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+	getTypeInputInfo(elemtype, &elinput, &elioparam);
+
+	for (int i = 0; i < n; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(val, i);
+		json_type	et = json_object_get_type(e);
+
+		if (e == NULL || et == json_type_null)
+		{
+			nulls[i] = true;
+			elems[i] = (Datum) 0;
+		}
+		else
+		{
+			int			len;
+			char	   *s = cf_json_text(e, &len);
+
+			nulls[i] = false;
+			elems[i] = OidInputFunctionCall(elinput, s, elioparam, -1);
+		}
+	}
+
+	dims[0] = n;
+	lbs[0] = 1;
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, elmlen, elmbyval,
+											  elmalign));
+}
+
+static const char *
+cf_json_type_name(json_type t)
+{
+	switch (t)
+	{
+		case json_type_object:
+			return "object";
+		case json_type_array:
+			return "array";
+		case json_type_string:
+			return "string";
+		case json_type_int:
+		case json_type_double:
+			return "number";
+		case json_type_boolean:
+			return "boolean";
+		case json_type_null:
+			return "null";
+	}
+	return "value";
+}
+
+/*
+ * cf_datum_to_json
+ *		A SQL value as a JSON value for a request body: booleans and
+ *		numbers as JSON scalars, json/jsonb as the parsed document, arrays
+ *		as JSON arrays of their elements' text, everything else as a JSON
+ *		string of the type's output text (converted to UTF-8).
+ */
+struct json_object *
+cf_datum_to_json(Datum value, Oid typid)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+	char	   *s;
+
+	switch (typid)
+	{
+		case BOOLOID:
+			return json_object_new_boolean(DatumGetBool(value));
+		case INT2OID:
+			return json_object_new_int64(DatumGetInt16(value));
+		case INT4OID:
+			return json_object_new_int64(DatumGetInt32(value));
+		case INT8OID:
+			return json_object_new_int64(DatumGetInt64(value));
+		default:
+			break;
+	}
+
+	getTypeOutputInfo(typid, &outfunc, &isvarlena);
+	s = OidOutputFunctionCall(outfunc, value);
+	s = pg_server_to_any(s, strlen(s), PG_UTF8);
+
+	if (typid == JSONOID || typid == JSONBOID)
+	{
+		struct json_object *obj = json_tokener_parse(s);
+
+		if (obj == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("value cannot be sent as JSON: %.200s", s)));
+		return obj;
+	}
+
+	if (OidIsValid(get_element_type(typid)))
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		Oid			elemtype = ARR_ELEMTYPE(arr);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		struct json_object *jarr = json_object_new_array();
+
+		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			json_object_array_add(jarr, nulls[i] ? NULL
+								  : cf_datum_to_json(elems[i], elemtype));
+		return jarr;
+	}
+
+	return json_object_new_string(s);
+}

@@ -1,0 +1,544 @@
+/*-------------------------------------------------------------------------
+ *
+ * pushdown.c
+ *		  Which WHERE clauses become Cloudflare API filters.
+ *
+ * A clause is pushed when its shape matches a filter of the resource
+ * table (column = value, column = ANY(array), column LIKE/ILIKE pattern,
+ * column IS NULL) and its value can be computed before the scan starts: a
+ * constant, a parameter, a stable expression, or a value from the outer
+ * side of a parameterized join.  Every pushed clause also stays a local
+ * recheck, so a filter may safely ask the API for a superset of the rows:
+ * that is how LIKE patterns are sent (the longest safe prefix, suffix or
+ * infix), and why case-insensitive API filters are fine for LIKE.
+ *
+ * IDENTIFICATION
+ *		  src/pushdown.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "cloudflare_fdw.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+static Var *cf_clause_var(RelOptInfo *baserel, Node *node);
+static bool cf_value_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
+								 Expr *expr, Relids outer_relids);
+static int	cf_find_filter(const CfResource *res, const char *column,
+						   CfFilterOp op);
+static int	cf_filter_rank(const CfFilterDef *def);
+static const char *cf_filter_slot(const CfFilterDef *def);
+
+/*
+ * cf_attr_resource_column
+ *		The documented resource column a table column stands for: the one
+ *		with the same JSON path when the column has a json_path option,
+ *		else the one of the same name.  NULL for a column of the user's own.
+ */
+const CfColumnDef *
+cf_attr_resource_column(Oid relid, AttrNumber attnum, const CfResource *res)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "json_path") == 0)
+		{
+			const char *path = defGetString(def);
+
+			for (int i = 0; i < res->ncolumns; i++)
+			{
+				if (res->columns[i].json_path &&
+					strcmp(res->columns[i].json_path, path) == 0)
+					return &res->columns[i];
+			}
+			return NULL;
+		}
+	}
+	return cf_resource_column(res, get_attname(relid, attnum, false));
+}
+
+/*
+ * cf_clause_var
+ *		The Var of baserel a clause argument is (through binary-compatible
+ *		casts such as varchar to text), or NULL.
+ */
+static Var *
+cf_clause_var(RelOptInfo *baserel, Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+
+	if (node && IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno == baserel->relid && var->varlevelsup == 0 &&
+			var->varattno > 0)
+			return var;
+	}
+	return NULL;
+}
+
+/*
+ * cf_value_is_pushable
+ *		A value can be sent if it does not depend on the scanned row, can be
+ *		computed once before the scan (no volatile functions, no correlated
+ *		subplans), and refers only to relations the path is parameterized by.
+ */
+static bool
+cf_value_is_pushable(PlannerInfo *root, RelOptInfo *baserel, Expr *expr,
+					 Relids outer_relids)
+{
+	Relids		varnos = pull_varnos(root, (Node *) expr);
+
+	if (bms_is_member(baserel->relid, varnos))
+		return false;
+	if (!bms_is_subset(varnos, outer_relids))
+		return false;
+	if (contain_volatile_functions((Node *) expr))
+		return false;
+	if (contain_subplans((Node *) expr))
+		return false;
+	return true;
+}
+
+static int
+cf_find_filter(const CfResource *res, const char *column, CfFilterOp op)
+{
+	for (int i = 0; i < res->nfilters; i++)
+	{
+		if (res->filters[i].op == op &&
+			strcmp(res->filters[i].column, column) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * cf_clause_is_pushable
+ *		Whether the API can answer this clause; fills *out if so.
+ */
+bool
+cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
+					  const CfResource *res, Expr *clause,
+					  Relids outer_relids, CfPushedFilter *out)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	Var		   *var = NULL;
+	Expr	   *value = NULL;
+	CfFilterOp	op;
+	int			like = CF_LIKE_NONE;
+	const CfColumnDef *col;
+	int			idx;
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *opexpr = (OpExpr *) clause;
+		Oid			opfunc;
+
+		if (list_length(opexpr->args) != 2)
+			return false;
+		opfunc = get_opcode(opexpr->opno);
+
+		/* Equality must mean byte equality, as the API's does. */
+		if (OidIsValid(opexpr->inputcollid) &&
+			!get_collation_isdeterministic(opexpr->inputcollid))
+			return false;
+
+		var = cf_clause_var(baserel, linitial(opexpr->args));
+		value = lsecond(opexpr->args);
+		if (var == NULL && opfunc == F_TEXTEQ)
+		{
+			var = cf_clause_var(baserel, lsecond(opexpr->args));
+			value = linitial(opexpr->args);
+		}
+		if (var == NULL)
+			return false;
+
+		switch (opfunc)
+		{
+			case F_TEXTEQ:
+				op = CF_OP_EQ;
+				break;
+			case F_TEXTLIKE:
+				op = CF_OP_PREFIX;
+				like = CF_LIKE_CASE;
+				break;
+			case F_TEXTICLIKE:
+				op = CF_OP_PREFIX;
+				like = CF_LIKE_ICASE;
+				break;
+			default:
+				return false;
+		}
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+
+		if (!saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
+			list_length(saop->args) != 2)
+			return false;
+		if (OidIsValid(saop->inputcollid) &&
+			!get_collation_isdeterministic(saop->inputcollid))
+			return false;
+		var = cf_clause_var(baserel, linitial(saop->args));
+		value = lsecond(saop->args);
+		if (var == NULL)
+			return false;
+		op = CF_OP_IN;
+	}
+	else if (IsA(clause, NullTest))
+	{
+		NullTest   *nt = (NullTest *) clause;
+
+		if (nt->nulltesttype != IS_NULL || nt->argisrow)
+			return false;
+		var = cf_clause_var(baserel, (Node *) nt->arg);
+		if (var == NULL)
+			return false;
+		op = CF_OP_IS_NULL;
+	}
+	else
+		return false;
+
+	if (value != NULL &&
+		!cf_value_is_pushable(root, baserel, value, outer_relids))
+		return false;
+
+	col = cf_attr_resource_column(rte->relid, var->varattno, res);
+	if (col == NULL)
+		return false;
+	idx = cf_find_filter(res, col->name, op);
+	if (idx < 0)
+		return false;
+
+	/*
+	 * A constant LIKE pattern is judged now, so that EXPLAIN and the cost
+	 * estimate know whether anything is sent; a pattern known only at run
+	 * time is judged then.
+	 */
+	if (like != CF_LIKE_NONE && value != NULL && IsA(value, Const))
+	{
+		Const	   *c = (Const *) value;
+		int			f;
+		char	   *literal;
+
+		if (c->constisnull ||
+			!cf_like_filter(res, idx, TextDatumGetCString(c->constvalue),
+							like, &f, &literal))
+			return false;
+	}
+	else if (like == CF_LIKE_ICASE &&
+			 !(res->filters[idx].flags & CF_FLT_CASE_INSENSITIVE))
+		return false;
+
+	if (out)
+	{
+		out->filter = idx;
+		out->value = value;
+		out->like = like;
+	}
+	return true;
+}
+
+/*
+ * The order in which candidate filters claim their slot: a lookup by id
+ * beats a path scope, which beats a query filter, which beats a list, which
+ * beats a pattern.
+ */
+static int
+cf_filter_rank(const CfFilterDef *def)
+{
+	if (def->flags & CF_FLT_LOOKUP)
+		return 0;
+	if (def->flags & CF_FLT_PATH)
+		return def->op == CF_OP_EQ ? 1 : 2;
+	switch (def->op)
+	{
+		case CF_OP_EQ:
+			return 3;
+		case CF_OP_IN:
+			return 4;
+		case CF_OP_IS_NULL:
+			return 5;
+		default:
+			return 6;
+	}
+}
+
+/* Filters that cannot both be sent share a slot. */
+static const char *
+cf_filter_slot(const CfFilterDef *def)
+{
+	if (def->flags & CF_FLT_LOOKUP)
+		return "{lookup}";
+	if (def->flags & CF_FLT_PATH)
+		return "{path}";
+	if (def->op == CF_OP_PREFIX || def->op == CF_OP_SUFFIX ||
+		def->op == CF_OP_CONTAINS)
+		return psprintf("like:%s", def->column);
+	return def->param;
+}
+
+/*
+ * cf_classify_clauses
+ *		Splits RestrictInfos into the filters sent to the API (returned, a
+ *		List of CfPushedFilter *) and the rest (*local).  Every clause,
+ *		pushed or not, is also evaluated locally by the caller.
+ */
+List *
+cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
+					const CfResource *res, List *clauses,
+					Relids outer_relids, List **local)
+{
+	List	   *candidates = NIL;
+	List	   *pushed = NIL;
+	List	   *slots = NIL;
+	ListCell   *lc;
+	bool		has_lookup = false;
+	bool		has_scope_eq = false;
+	bool		needs_scope;
+
+	*local = NIL;
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		CfPushedFilter *f = palloc0(sizeof(CfPushedFilter));
+
+		if (cf_clause_is_pushable(root, baserel, res, rinfo->clause,
+								  outer_relids, f))
+		{
+			f->rinfo = rinfo;
+			candidates = lappend(candidates, f);
+		}
+		else
+			*local = lappend(*local, rinfo);
+	}
+
+	/* Claim slots in rank order; a filter whose slot is taken is dropped. */
+	for (int rank = 0; rank <= 6; rank++)
+	{
+		foreach(lc, candidates)
+		{
+			CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+			const CfFilterDef *def = &res->filters[f->filter];
+			const char *slot;
+			ListCell   *sc;
+			bool		taken = false;
+
+			if (cf_filter_rank(def) != rank)
+				continue;
+			slot = cf_filter_slot(def);
+			foreach(sc, slots)
+			{
+				if (strcmp((char *) lfirst(sc), slot) == 0)
+					taken = true;
+			}
+			if (taken)
+			{
+				*local = lappend(*local, f->rinfo);
+				continue;
+			}
+			slots = lappend(slots, (char *) slot);
+			pushed = lappend(pushed, f);
+			if (def->flags & CF_FLT_LOOKUP)
+				has_lookup = true;
+			if ((def->flags & CF_FLT_PATH) && def->op == CF_OP_EQ)
+				has_scope_eq = true;
+		}
+	}
+
+	/*
+	 * A lookup by id sends no query filters; one whose item path needs the
+	 * organization is possible only when the organization is a single value.
+	 */
+	needs_scope = res->item_path && strstr(res->item_path, "{organization_id}");
+	if (has_lookup)
+	{
+		List	   *kept = NIL;
+		bool		lookup_ok = !needs_scope || has_scope_eq;
+
+		foreach(lc, pushed)
+		{
+			CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+			const CfFilterDef *def = &res->filters[f->filter];
+
+			if (def->flags & CF_FLT_LOOKUP)
+			{
+				if (lookup_ok)
+					kept = lappend(kept, f);
+				else
+					*local = lappend(*local, f->rinfo);
+			}
+			else if (!lookup_ok || (def->flags & CF_FLT_PATH))
+				kept = lappend(kept, f);
+			else
+				*local = lappend(*local, f->rinfo);
+		}
+		pushed = kept;
+	}
+	return pushed;
+}
+
+/*
+ * cf_check_filter_only_columns
+ *		A filter-only column (containing_account, ...) has no value of its
+ *		own: it echoes the value the API filtered on.  Any other use of it
+ *		in a WHERE clause would silently return no rows or every row, so it
+ *		is an error.
+ */
+void
+cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
+							 const CfResource *res, List *pushed,
+							 List *clauses)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Bitmapset  *attrs = NULL;
+		bool		is_pushed = false;
+		ListCell   *pc;
+		int			x = -1;
+
+		pull_varattnos((Node *) rinfo->clause, baserel->relid, &attrs);
+		while ((x = bms_next_member(attrs, x)) >= 0)
+		{
+			AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+			const CfColumnDef *col;
+
+			if (attnum <= 0)
+				continue;
+			col = cf_attr_resource_column(rte->relid, attnum, res);
+			if (col == NULL || !(col->flags & CF_COL_FILTER_ONLY))
+				continue;
+
+			foreach(pc, pushed)
+			{
+				if (((CfPushedFilter *) lfirst(pc))->rinfo == rinfo)
+					is_pushed = true;
+			}
+			if (!is_pushed)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("column \"%s\" of foreign table \"%s\" can only be compared with = to a value",
+								get_attname(rte->relid, attnum, false),
+								get_rel_name(rte->relid)),
+						 errdetail("It is a filter-only column: the Cloudflare API filters on it and the column echoes the value, so no other operator can be answered."),
+						 errhint("Write \"%s = 'value'\"%s.",
+								 get_attname(rte->relid, attnum, false),
+								 pushed == NIL ? " and make sure the table's \"pushdown\" option is true" : "")));
+		}
+	}
+}
+
+/*
+ * cf_like_filter
+ *		The API filter that returns a superset of the rows a LIKE/ILIKE
+ *		pattern matches: the literal text before the first wildcard as a
+ *		prefix, else the literal text after the last one as a suffix, else
+ *		the longest literal run as an infix.  Returns false when nothing
+ *		safe can be sent (no literal text; ILIKE where the API's matching
+ *		is not known to ignore case, or with non-ASCII text whose case
+ *		folding may differ from PostgreSQL's).
+ */
+bool
+cf_like_filter(const CfResource *res, int prefix_filter, const char *pattern,
+			   int like, int *filter, char **literal)
+{
+	const char *column = res->filters[prefix_filter].column;
+	StringInfoData run;
+	char	   *first = NULL;
+	char	   *last = NULL;
+	char	   *longest = NULL;
+	bool		seen_wild = false;
+	const char *p;
+	CfFilterOp	op;
+	char	   *lit;
+
+	initStringInfo(&run);
+	for (p = pattern;; p++)
+	{
+		bool		wild = (*p == '%' || *p == '_');
+
+		if (*p == '\0' || wild)
+		{
+			if (run.len > 0)
+			{
+				char	   *r = pstrdup(run.data);
+
+				if (!seen_wild)
+					first = r;
+				last = (*p == '\0') ? r : NULL;
+				if (longest == NULL || strlen(r) > strlen(longest))
+					longest = r;
+			}
+			resetStringInfo(&run);
+			if (*p == '\0')
+				break;
+			seen_wild = true;
+			last = NULL;
+			continue;
+		}
+		if (*p == '\\')
+		{
+			p++;
+			if (*p == '\0')
+				return false;	/* PostgreSQL rejects this pattern */
+		}
+		appendStringInfoChar(&run, *p);
+	}
+
+	if (first)
+	{
+		op = CF_OP_PREFIX;
+		lit = first;
+	}
+	else if (last)
+	{
+		op = CF_OP_SUFFIX;
+		lit = last;
+	}
+	else if (longest)
+	{
+		op = CF_OP_CONTAINS;
+		lit = longest;
+	}
+	else
+		return false;
+
+	*filter = cf_find_filter(res, column, op);
+	if (*filter < 0)
+		*filter = cf_find_filter(res, column, CF_OP_CONTAINS);
+	if (*filter < 0)
+		return false;
+
+	if (like == CF_LIKE_ICASE)
+	{
+		if (!(res->filters[*filter].flags & CF_FLT_CASE_INSENSITIVE))
+			return false;
+		for (const char *q = lit; *q; q++)
+		{
+			if (IS_HIGHBIT_SET(*q))
+				return false;
+		}
+	}
+	*literal = lit;
+	return true;
+}

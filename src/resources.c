@@ -1,0 +1,333 @@
+/*-------------------------------------------------------------------------
+ *
+ * resources.c
+ *		  The Cloudflare resources cloudflare_fdw exposes, described as data.
+ *
+ * Each resource lists its endpoints, its pagination style, its columns
+ * with the JSON field each one reads, the filters the API accepts (which
+ * SQL shape becomes which query parameter), the orders it can produce and
+ * the write calls it has.  The planner, the executor, IMPORT FOREIGN SCHEMA
+ * and the write path read only these tables: adding a resource means
+ * adding an entry here, plus tests.
+ *
+ * Wire names follow Cloudflare's OpenAPI document (camelCase suffixes such
+ * as name.startsWith), see docs/reference.md.
+ *
+ * IDENTIFICATION
+ *		  src/resources.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "cloudflare_fdw.h"
+#include "lib/stringinfo.h"
+
+#define lengthof_array(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+static const char *const member_statuses[] =
+{"active", "pending", "rejected", "canceled", NULL};
+static const char *const membership_statuses[] =
+{"accepted", "pending", "rejected", NULL};
+
+/* ---------------------------------------------------------------------
+ * organizations
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef org_columns[] = {
+	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
+	{"name", "name", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"create_time", "create_time", "timestamptz", CF_COL_READONLY},
+	{"parent_id", "parent.id", "text", CF_COL_INSERT},
+	{"parent_name", "parent.name", "text", CF_COL_READONLY},
+	{"managed_by", "meta.managed_by", "text", CF_COL_READONLY},
+	{"meta", "meta", "jsonb", CF_COL_READONLY},
+	{"profile", "profile", "jsonb", CF_COL_INSERT},
+	{"containing_account", NULL, "text", CF_COL_FILTER_ONLY},
+	{"containing_user", NULL, "text", CF_COL_FILTER_ONLY},
+	{"containing_organization", NULL, "text", CF_COL_FILTER_ONLY},
+};
+
+static const CfFilterDef org_filters[] = {
+	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
+	{"id", CF_OP_IN, "id", NULL, NULL, 0},
+	{"name", CF_OP_EQ, "name", NULL, NULL, 0},
+	{"name", CF_OP_PREFIX, "name.startsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"name", CF_OP_SUFFIX, "name.endsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"name", CF_OP_CONTAINS, "name.contains", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"parent_id", CF_OP_EQ, "parent.id", NULL, NULL, 0},
+	{"parent_id", CF_OP_IS_NULL, "parent.id", "null", NULL, 0},
+	{"containing_account", CF_OP_EQ, "containing.account", NULL, NULL, 0},
+	{"containing_user", CF_OP_EQ, "containing.user", NULL, NULL, 0},
+	{"containing_organization", CF_OP_EQ, "containing.organization", NULL, NULL, 0},
+};
+
+/* ---------------------------------------------------------------------
+ * organization_accounts
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef account_columns[] = {
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_READONLY},
+	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
+	{"name", "name", "text", CF_COL_READONLY},
+	{"type", "type", "text", CF_COL_READONLY},
+	{"created_on", "created_on", "timestamptz", CF_COL_READONLY},
+	{"settings", "settings", "jsonb", CF_COL_READONLY},
+	{"abuse_contact_email", "settings.abuse_contact_email", "text", CF_COL_READONLY},
+	{"enforce_twofactor", "settings.enforce_twofactor", "boolean", CF_COL_READONLY},
+	{"api_access_enabled", "settings.api_access_enabled", "boolean", CF_COL_READONLY},
+	{"access_approval_expiry", "settings.access_approval_expiry", "timestamptz", CF_COL_READONLY},
+};
+
+static const CfFilterDef account_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"name", CF_OP_EQ, "name", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"name", CF_OP_PREFIX, "name.startsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"name", CF_OP_SUFFIX, "name.endsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+	{"name", CF_OP_CONTAINS, "name.contains", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
+};
+
+static const CfOrderDef account_orders[] = {
+	{"name", "order_by", "account_name", "direction"},
+};
+
+/* ---------------------------------------------------------------------
+ * organization_profiles
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef profile_columns[] = {
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_ID},
+	{"business_name", "business_name", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"business_email", "business_email", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"business_address", "business_address", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"business_phone", "business_phone", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"external_metadata", "external_metadata", "text", CF_COL_INSERT | CF_COL_UPDATE},
+};
+
+static const CfFilterDef profile_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+};
+
+/* ---------------------------------------------------------------------
+ * organization_members
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef member_columns[] = {
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_INSERT},
+	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
+	{"status", "status", "text", CF_COL_INSERT},
+	{"create_time", "create_time", "timestamptz", CF_COL_READONLY},
+	{"update_time", "update_time", "timestamptz", CF_COL_READONLY},
+	{"user_id", "user.id", "text", CF_COL_READONLY},
+	{"user_email", "user.email", "text", CF_COL_INSERT},
+	{"user_name", "user.name", "text", CF_COL_READONLY},
+	{"user_two_factor_authentication_enabled",
+	 "user.two_factor_authentication_enabled", "boolean", CF_COL_READONLY},
+	{"meta", "meta", "jsonb", CF_COL_READONLY},
+};
+
+static const CfFilterDef member_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
+	{"status", CF_OP_EQ, "status", NULL, member_statuses, 0},
+	{"status", CF_OP_IN, "status", NULL, member_statuses, 0},
+	{"user_email", CF_OP_EQ, "user.email", NULL, NULL, 0},
+	/* case sensitivity is undocumented: LIKE is pushed, ILIKE is not */
+	{"user_email", CF_OP_PREFIX, "user.email.startsWith", NULL, NULL, 0},
+	{"user_email", CF_OP_SUFFIX, "user.email.endsWith", NULL, NULL, 0},
+	{"user_email", CF_OP_CONTAINS, "user.email.contains", NULL, NULL, 0},
+};
+
+/* ---------------------------------------------------------------------
+ * memberships (of the current user)
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef membership_columns[] = {
+	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
+	{"status", "status", "text", CF_COL_UPDATE},
+	{"api_access_enabled", "api_access_enabled", "boolean", CF_COL_READONLY},
+	{"roles", "roles", "text[]", CF_COL_READONLY},
+	{"permissions", "permissions", "jsonb", CF_COL_READONLY},
+	{"policies", "policies", "jsonb", CF_COL_READONLY},
+	{"account_id", "account.id", "text", CF_COL_READONLY},
+	{"account_name", "account.name", "text", CF_COL_READONLY},
+	{"account_type", "account.type", "text", CF_COL_READONLY},
+	{"account", "account", "jsonb", CF_COL_READONLY},
+};
+
+static const CfFilterDef membership_filters[] = {
+	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
+	{"status", CF_OP_EQ, "status", NULL, membership_statuses, 0},
+	{"account_name", CF_OP_EQ, "account.name", NULL, NULL, 0},
+};
+
+static const CfOrderDef membership_orders[] = {
+	{"id", "order", "id", "direction"},
+	{"account_name", "order", "account.name", "direction"},
+	{"status", "order", "status", "direction"},
+};
+
+/* ---------------------------------------------------------------------
+ * The resource table
+ * ---------------------------------------------------------------------
+ */
+static const CfResource resources[CF_RES_COUNT] = {
+	{
+		.id = CF_RES_ORGANIZATIONS,
+		.name = "organizations",
+		.list_path = "/organizations",
+		.item_path = "/organizations/{id}",
+		.paging = CF_PAGING_TOKEN,
+		.max_page_size = 1000,
+		.min_page_size = 1,
+		.page_param = "page_size",
+		.columns = org_columns,
+		.ncolumns = lengthof_array(org_columns),
+		.filters = org_filters,
+		.nfilters = lengthof_array(org_filters),
+		.default_rows = 1000,
+		.insert_method = "POST",
+		.insert_path = "/organizations",
+		.update_method = "PUT",
+		.update_path = "/organizations/{id}",
+		.delete_path = "/organizations/{id}",
+		.writes_allowed = "INSERT (name, parent_id, profile), UPDATE of name, and DELETE",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_ACCOUNTS,
+		.name = "organization_accounts",
+		.list_path = "/organizations/{organization_id}/accounts",
+		.paging = CF_PAGING_TOKEN,
+		.max_page_size = 1000,
+		.min_page_size = 1,
+		.page_param = "page_size",
+		.scope_column = "organization_id",
+		.columns = account_columns,
+		.ncolumns = lengthof_array(account_columns),
+		.filters = account_filters,
+		.nfilters = lengthof_array(account_filters),
+		.orders = account_orders,
+		.norders = lengthof_array(account_orders),
+		.default_rows = 10,
+		.writes_allowed = "no writes: the API has no call to create, modify or delete organization accounts",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_PROFILES,
+		.name = "organization_profiles",
+		.list_path = "/organizations/{organization_id}/profile",
+		.paging = CF_PAGING_NONE,
+		.scope_column = "organization_id",
+		.columns = profile_columns,
+		.ncolumns = lengthof_array(profile_columns),
+		.filters = profile_filters,
+		.nfilters = lengthof_array(profile_filters),
+		.default_rows = 1,
+		.embedded_field = "profile",
+		.insert_method = "PUT",
+		.insert_path = "/organizations/{organization_id}/profile",
+		.update_method = "PUT",
+		.update_path = "/organizations/{organization_id}/profile",
+		.writes_allowed = "INSERT or UPDATE (both replace the whole profile)",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_MEMBERS,
+		.name = "organization_members",
+		.list_path = "/organizations/{organization_id}/members",
+		.item_path = "/organizations/{organization_id}/members/{id}",
+		.paging = CF_PAGING_TOKEN,
+		.max_page_size = 1000,
+		.min_page_size = 1,
+		.page_param = "page_size",
+		.scope_column = "organization_id",
+		.columns = member_columns,
+		.ncolumns = lengthof_array(member_columns),
+		.filters = member_filters,
+		.nfilters = lengthof_array(member_filters),
+		.default_rows = 50,
+		.insert_method = "POST",
+		.insert_path = "/organizations/{organization_id}/members",
+		.insert_wrapper = "member",
+		.batch_path = "/organizations/{organization_id}/members:batchCreate",
+		.batch_wrapper = "members",
+		.batch_max = 10,
+		.delete_path = "/organizations/{organization_id}/members/{id}",
+		.writes_allowed = "INSERT (organization_id, user_email, status) and DELETE",
+	},
+	{
+		.id = CF_RES_MEMBERSHIPS,
+		.name = "memberships",
+		.list_path = "/memberships",
+		.item_path = "/memberships/{id}",
+		.paging = CF_PAGING_PAGE,
+		.max_page_size = 50,
+		.min_page_size = 5,
+		.page_param = "per_page",
+		.columns = membership_columns,
+		.ncolumns = lengthof_array(membership_columns),
+		.filters = membership_filters,
+		.nfilters = lengthof_array(membership_filters),
+		.orders = membership_orders,
+		.norders = lengthof_array(membership_orders),
+		.default_rows = 20,
+		.update_method = "PUT",
+		.update_path = "/memberships/{id}",
+		.delete_path = "/memberships/{id}",
+		.writes_allowed = "UPDATE of status (to accepted or rejected) and DELETE",
+	},
+};
+
+/*
+ * cf_resource_by_name
+ *		The resource a foreign table's "resource" option names, or NULL.
+ */
+const CfResource *
+cf_resource_by_name(const char *name)
+{
+	for (int i = 0; i < CF_RES_COUNT; i++)
+	{
+		if (strcmp(resources[i].name, name) == 0)
+			return &resources[i];
+	}
+	return NULL;
+}
+
+const CfResource *
+cf_resource_by_id(CfResourceId id)
+{
+	Assert(id >= 0 && id < CF_RES_COUNT);
+	return &resources[id];
+}
+
+/*
+ * cf_resource_column
+ *		The documented column of that name, or NULL for a column the user
+ *		added (which then reads the JSON field of its own name or json_path).
+ */
+const CfColumnDef *
+cf_resource_column(const CfResource *res, const char *colname)
+{
+	for (int i = 0; i < res->ncolumns; i++)
+	{
+		if (strcmp(res->columns[i].name, colname) == 0)
+			return &res->columns[i];
+	}
+	return NULL;
+}
+
+/*
+ * cf_resource_names
+ *		"organizations, organization_accounts, ..." for error hints.
+ */
+const char *
+cf_resource_names(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < CF_RES_COUNT; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", resources[i].name);
+	return buf.data;
+}
