@@ -15,6 +15,7 @@
 #ifndef CLOUDFLARE_FDW_H
 #define CLOUDFLARE_FDW_H
 
+#include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
@@ -263,6 +264,21 @@ extern void cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs,
 					   CfStats *stats);
 extern void cf_request_release(CfRequest *req);
 extern char *cf_url_escape(const char *s);
+
+/* ----------------------------------------------------------------------
+ * modify.c: INSERT, UPDATE and DELETE.
+ * ----------------------------------------------------------------------
+ */
+
+extern void cf_modify_routines(FdwRoutine *routine);
+
+/* ----------------------------------------------------------------------
+ * cloudflare_fdw.c: shared helpers of the scan, used by modify.c too.
+ * ----------------------------------------------------------------------
+ */
+
+extern char *cf_fill_path(const char *template, const char *organization_id,
+						  const char *id);
 
 /* ----------------------------------------------------------------------
  * convert.c: JSON values to Datums and back.

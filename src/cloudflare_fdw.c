@@ -1,0 +1,1766 @@
+/*-------------------------------------------------------------------------
+ *
+ * cloudflare_fdw.c
+ *		  Foreign data wrapper for Cloudflare's Organizations API: the
+ *		  handler, the planner and executor callbacks of a scan, EXPLAIN,
+ *		  and IMPORT FOREIGN SCHEMA.
+ *
+ * A query travels one way: the WHERE clauses the API can answer become
+ * filters (pushdown.c) that GetForeignPlan stores with their value
+ * expressions; BeginForeignScan evaluates those values and turns them into
+ * request streams (one per organization for the per-organization
+ * resources); IterateForeignScan fetches the streams' pages, several at
+ * once (request.c), and converts each JSON item into a tuple (convert.c).
+ * Every clause is also checked locally, so the API may return more rows
+ * than asked for, never fewer.
+ *
+ * IDENTIFICATION
+ *		  src/cloudflare_fdw.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "cloudflare_fdw.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* See convert.c: PostgreSQL's SQL function json_object() vs json-c's type. */
+#define json_object cf_pg_sql_json_object
+#include "utils/builtins.h"
+#undef json_object
+
+#include <json-c/json.h>
+
+PG_MODULE_MAGIC;
+
+/*
+ * Planner cost units.  A request to Cloudflare costs far more than reading
+ * a local page: the per-request cost is what makes a parameterized nested
+ * loop win for a few outer rows and a single fan-out win for many.
+ */
+#define CF_STARTUP_COST		10.0
+#define CF_REQUEST_COST		100.0
+#define CF_ROW_COST			0.01
+
+/* Organizations a fan-out is assumed to cover when nothing says better. */
+#define CF_FANOUT_ORGS		100.0
+
+/* Values of a runtime IN list (or scope list) the planner assumes. */
+#define CF_DEFAULT_IN_LIST	10.0
+
+/* Positions in a ForeignScan's fdw_private. */
+typedef enum CfScanPrivateIndex
+{
+	CfScanPrivateResource,		/* Integer: CfResourceId */
+	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like) */
+	CfScanPrivateRetrieved,		/* IntList of attnums to convert */
+	CfScanPrivatePageSize,		/* Integer */
+	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
+	CfScanPrivateRequest,		/* String: the request, for EXPLAIN */
+	CfScanPrivateFanout,		/* String: how it fans out, or "" */
+	CfScanPrivateEstRequests	/* Integer: estimated requests per scan */
+} CfScanPrivateIndex;
+
+/* Planner state of a foreign relation (baserel->fdw_private). */
+typedef struct CfRelInfo
+{
+	const CfResource *res;
+	CfOptions	opts;
+	Oid			relid;
+	List	   *pushed;			/* CfPushedFilter * of baserestrictinfo */
+	List	   *local;			/* RestrictInfos only checked locally */
+	double		requests;		/* estimated requests of an unparameterized scan */
+	double		remote_rows;	/* rows the API returns to it */
+} CfRelInfo;
+
+/* One sequence of pages: a list endpoint with fixed filters, or one GET. */
+typedef struct CfStream
+{
+	char	   *path;			/* path?query without paging parameters */
+	char	   *scope;			/* organization id of the scope column */
+	bool		single;			/* one object, not a list */
+	bool		embedded;		/* rows are a field of each organization */
+	bool		done;
+	char	   *token;			/* next page_token */
+	int			page;			/* next page (page paging) */
+	uint64		last_hash;		/* body hash of the previous page */
+	int64		pages;
+	CfRequest  *req;			/* the page being read */
+	struct json_object *items;	/* its result array, or NULL */
+	struct json_object *object; /* its result object (single) */
+	int			nitems;
+	int			next;
+} CfStream;
+
+/* Executor state of a foreign scan. */
+typedef struct CfScanState
+{
+	Relation	rel;
+	const CfResource *res;
+	CfOptions	opts;
+	CfConnection *conn;
+
+	/* from the plan */
+	List	   *filters;		/* List of IntList */
+	List	   *value_states;	/* ExprState per fdw_exprs entry */
+	List	   *value_types;	/* result type OIDs of fdw_exprs */
+	int			page_size;
+	int			order;			/* index into res->orders, or -1 */
+	bool		order_desc;
+
+	/* conversion */
+	int			nconvs;
+	CfColumnConv *convs;
+	CfColumnConv *current_conv; /* for the error context */
+	char	  **echo;			/* filter-only values per conv, or NULL */
+
+	/* request streams of the current (re)scan */
+	bool		started;		/* cf_scan_start ran */
+	bool		empty;			/* the filters cannot match anything */
+	bool		fanout;			/* streams come from the organizations list */
+	char	   *query;			/* "&a=b&c=d" filters, escaped */
+	char	   *lookup_id;
+	List	   *scopes;			/* organization ids still to visit */
+	CfStream   *driver;			/* the organizations list of a fan-out */
+	CfStream  **active;
+	int			nactive;
+	int			cur;
+
+	MemoryContext scan_cxt;		/* streams; reset on rescan */
+	MemoryContext batch_cxt;	/* the pages of one round; reset per round */
+	MemoryContext temp_cxt;		/* one tuple's values */
+
+	CfStats		stats;
+} CfScanState;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(cloudflare_fdw_handler);
+PG_FUNCTION_INFO_V1(cloudflare_fdw_version);
+
+static void cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+										Oid foreigntableid);
+static void cloudflareGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+									  Oid foreigntableid);
+static ForeignScan *cloudflareGetForeignPlan(PlannerInfo *root,
+											 RelOptInfo *baserel,
+											 Oid foreigntableid,
+											 ForeignPath *best_path,
+											 List *tlist, List *scan_clauses,
+											 Plan *outer_plan);
+static void cloudflareBeginForeignScan(ForeignScanState *node, int eflags);
+static TupleTableSlot *cloudflareIterateForeignScan(ForeignScanState *node);
+static void cloudflareReScanForeignScan(ForeignScanState *node);
+static void cloudflareEndForeignScan(ForeignScanState *node);
+static void cloudflareExplainForeignScan(ForeignScanState *node,
+										 ExplainState *es);
+static List *cloudflareImportForeignSchema(ImportForeignSchemaStmt *stmt,
+										   Oid serverOid);
+
+static void cf_estimate(PlannerInfo *root, RelOptInfo *baserel,
+						CfRelInfo *info, List *pushed,
+						double *requests, double *remote_rows);
+static void cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel,
+							   CfRelInfo *info);
+static bool cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
+								 EquivalenceClass *ec, EquivalenceMember *em,
+								 void *arg);
+static char *cf_const_text(Const *c);
+static List *cf_describe_values(const CfFilterDef *def, Expr *value,
+								int exprno, List **raw);
+static void cf_describe_request(const CfResource *res, List *pushed,
+								int page_size, int order, bool desc,
+								char **request, char **fanout);
+static void cf_append_param(StringInfo buf, const char *name,
+							const char *value, bool escape);
+static List *cf_datum_values(Datum value, Oid type, bool is_array);
+static void cf_scan_start(CfScanState *st, ExprContext *econtext);
+static bool cf_fetch_round(CfScanState *st);
+static void cf_fetch_driver_page(CfScanState *st);
+static CfStream *cf_new_stream(CfScanState *st, const char *path,
+							   const char *scope, bool single);
+static void cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req);
+static void cf_stream_response(CfScanState *st, CfStream *s);
+static void cf_check_budget(CfScanState *st, int more);
+static void cf_store_row(CfScanState *st, const char *scope,
+						 struct json_object *item, TupleTableSlot *slot);
+static void cf_conversion_error_callback(void *arg);
+
+/*
+ * _PG_init
+ *		Nothing to set up yet; defined so that the library can be listed in
+ *		shared_preload_libraries.
+ */
+void
+_PG_init(void)
+{
+}
+
+Datum
+cloudflare_fdw_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(CF_FDW_VERSION));
+}
+
+/*
+ * cloudflare_fdw_handler
+ *		The FdwRoutine: scans here, writes in modify.c.
+ */
+Datum
+cloudflare_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = cloudflareGetForeignRelSize;
+	routine->GetForeignPaths = cloudflareGetForeignPaths;
+	routine->GetForeignPlan = cloudflareGetForeignPlan;
+	routine->BeginForeignScan = cloudflareBeginForeignScan;
+	routine->IterateForeignScan = cloudflareIterateForeignScan;
+	routine->ReScanForeignScan = cloudflareReScanForeignScan;
+	routine->EndForeignScan = cloudflareEndForeignScan;
+	routine->ExplainForeignScan = cloudflareExplainForeignScan;
+	routine->ImportForeignSchema = cloudflareImportForeignSchema;
+
+	cf_modify_routines(routine);
+
+	PG_RETURN_POINTER(routine);
+}
+
+/* ======================================================================
+ * Planning
+ * ======================================================================
+ */
+
+/*
+ * cloudflareGetForeignRelSize
+ *		Splits the restriction clauses into API filters and local checks,
+ *		and estimates the rows and requests of a scan.  Planning never
+ *		calls the API.
+ */
+static void
+cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+							Oid foreigntableid)
+{
+	CfRelInfo  *info = palloc0(sizeof(CfRelInfo));
+
+	info->relid = foreigntableid;
+	info->res = cf_table_resource(foreigntableid);
+	cf_get_options(foreigntableid, &info->opts);
+
+	if (info->opts.pushdown)
+		info->pushed = cf_classify_clauses(root, baserel, info->res,
+										   baserel->baserestrictinfo, NULL,
+										   &info->local);
+	else
+		info->local = baserel->baserestrictinfo;
+	cf_check_filter_only_columns(root, baserel, info->res, info->pushed,
+								 baserel->baserestrictinfo);
+
+	cf_estimate(root, baserel, info, info->pushed, &info->requests,
+				&info->remote_rows);
+	baserel->rows = clamp_row_est(info->remote_rows *
+								  clauselist_selectivity(root, info->local,
+														 baserel->relid,
+														 JOIN_INNER, NULL));
+	baserel->tuples = info->remote_rows;
+	baserel->fdw_private = info;
+}
+
+/*
+ * cf_estimate
+ *		Requests and rows of one scan with these filters pushed.  The table
+ *		option "rows" sets the unfiltered row count; otherwise the resource's
+ *		default per organization times an assumed number of organizations.
+ */
+static void
+cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
+			List *pushed, double *requests, double *remote_rows)
+{
+	const CfResource *res = info->res;
+	double		scopes = 1.0;
+	double		per_scope;
+	double		total;
+	double		sel = 1.0;
+	bool		lookup = false;
+	bool		scoped = false;
+	List	   *pushed_rinfos = NIL;
+	ListCell   *lc;
+	int			page_size = Max(Min(info->opts.page_size, res->max_page_size), 1);
+
+	foreach(lc, pushed)
+	{
+		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+		const CfFilterDef *def = &res->filters[f->filter];
+
+		if (def->flags & CF_FLT_LOOKUP)
+			lookup = true;
+		else if (def->flags & CF_FLT_PATH)
+		{
+			scoped = true;
+			scopes = 1.0;
+			if (def->op == CF_OP_IN)
+			{
+				if (IsA(f->value, Const) && !((Const *) f->value)->constisnull)
+					scopes = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) f->value)->constvalue)),
+											ARR_DIMS(DatumGetArrayTypeP(((Const *) f->value)->constvalue)));
+				else
+					scopes = CF_DEFAULT_IN_LIST;
+			}
+		}
+		else
+			pushed_rinfos = lappend(pushed_rinfos, f->rinfo);
+	}
+	if (pushed_rinfos != NIL)
+		sel = clauselist_selectivity(root, pushed_rinfos, baserel->relid,
+									 JOIN_INNER, NULL);
+
+	if (res->scope_column == NULL)
+	{
+		total = info->opts.rows >= 0 ? info->opts.rows : res->default_rows;
+		per_scope = total;
+	}
+	else
+	{
+		total = info->opts.rows >= 0 ? info->opts.rows
+			: res->default_rows * CF_FANOUT_ORGS;
+		per_scope = total / CF_FANOUT_ORGS;
+	}
+
+	if (lookup)
+	{
+		*requests = scopes;
+		*remote_rows = scopes;
+	}
+	else if (res->scope_column != NULL && !scoped)
+	{
+		double		org_pages = ceil(CF_FANOUT_ORGS / 1000.0);
+
+		*remote_rows = total * sel;
+		if (res->embedded_field)
+			*requests = org_pages;
+		else
+			*requests = org_pages + CF_FANOUT_ORGS *
+				Max(1.0, ceil(per_scope * sel / page_size));
+	}
+	else
+	{
+		*remote_rows = scopes * per_scope * sel;
+		*requests = scopes * Max(1.0, ceil(per_scope * sel / page_size));
+	}
+	*remote_rows = clamp_row_est(*remote_rows);
+}
+
+/*
+ * cloudflareGetForeignPaths
+ *		An unparameterized scan, plus one parameterized path per set of
+ *		outer relations whose join values the API can filter on (one
+ *		request per outer row instead of a scan of everything).
+ */
+static void
+cloudflareGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+						  Oid foreigntableid)
+{
+	CfRelInfo  *info = (CfRelInfo *) baserel->fdw_private;
+	Cost		startup = CF_STARTUP_COST + CF_REQUEST_COST;
+	Cost		total;
+
+	total = CF_STARTUP_COST + info->requests * CF_REQUEST_COST +
+		info->remote_rows * (CF_ROW_COST + cpu_tuple_cost) +
+		info->remote_rows * cpu_operator_cost *
+		list_length(baserel->baserestrictinfo);
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, total, NIL,
+									 baserel->lateral_relids, NULL, NIL));
+
+	if (info->opts.pushdown)
+		cf_add_param_paths(root, baserel, info);
+}
+
+/* Argument of cf_ec_member_matches. */
+typedef struct CfEcArg
+{
+	AttrNumber	attnum;
+} CfEcArg;
+
+static bool
+cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
+					 EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	Expr	   *expr = em->em_expr;
+
+	while (expr && IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	return expr && IsA(expr, Var) &&
+		((Var *) expr)->varno == rel->relid &&
+		((Var *) expr)->varattno == ((CfEcArg *) arg)->attnum &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+/*
+ * cf_add_param_paths
+ *		Parameterized paths for join clauses "column = outer value" that
+ *		the API can filter on, from the rel's join clauses and from its
+ *		equivalence classes, as postgres_fdw builds them.
+ */
+static void
+cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
+{
+	List	   *candidates = NIL;
+	List	   *ppis = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (join_clause_is_movable_to(rinfo, baserel))
+			candidates = lappend(candidates, rinfo);
+	}
+
+	if (baserel->has_eclass_joins)
+	{
+		for (AttrNumber attnum = 1; attnum <= baserel->max_attr; attnum++)
+		{
+			CfEcArg		arg;
+			List	   *clauses;
+
+			arg.attnum = attnum;
+			clauses = generate_implied_equalities_for_column(root, baserel,
+															 cf_ec_member_matches,
+															 &arg,
+															 baserel->lateral_referencers);
+			foreach(lc, clauses)
+			{
+				RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+				if (join_clause_is_movable_to(rinfo, baserel))
+					candidates = lappend(candidates, rinfo);
+			}
+		}
+	}
+
+	foreach(lc, candidates)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Relids		outer;
+		CfPushedFilter f;
+
+		outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		outer = bms_del_member(outer, baserel->relid);
+		if (bms_is_empty(outer))
+			continue;
+		if (!cf_clause_is_pushable(root, baserel, info->res, rinfo->clause,
+								   outer, &f))
+			continue;
+		if (info->res->filters[f.filter].op != CF_OP_EQ)
+			continue;
+		ppis = list_append_unique_ptr(ppis,
+									  get_baserel_parampathinfo(root, baserel,
+																outer));
+	}
+
+	foreach(lc, ppis)
+	{
+		ParamPathInfo *ppi = (ParamPathInfo *) lfirst(lc);
+		List	   *local;
+		List	   *pushed;
+		double		requests;
+		double		rows;
+		Cost		total;
+
+		pushed = cf_classify_clauses(root, baserel, info->res,
+									 list_concat(list_copy(baserel->baserestrictinfo),
+												 ppi->ppi_clauses),
+									 ppi->ppi_req_outer, &local);
+		cf_estimate(root, baserel, info, pushed, &requests, &rows);
+		total = CF_STARTUP_COST + requests * CF_REQUEST_COST +
+			rows * (CF_ROW_COST + cpu_tuple_cost);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+										 CF_STARTUP_COST + CF_REQUEST_COST,
+										 total, NIL, ppi->ppi_req_outer,
+										 NULL, NIL));
+	}
+}
+
+/*
+ * cloudflareGetForeignPlan
+ *		Decides the filters sent (again, now with the path's outer
+ *		relations), keeps every clause as a local recheck, and stores the
+ *		request description for the executor and EXPLAIN.
+ */
+static ForeignScan *
+cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+						 Oid foreigntableid, ForeignPath *best_path,
+						 List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	CfRelInfo  *info = (CfRelInfo *) baserel->fdw_private;
+	const CfResource *res = info->res;
+	Relids		outer = best_path->path.param_info
+		? best_path->path.param_info->ppi_req_outer : NULL;
+	List	   *pushed = NIL;
+	List	   *local = NIL;
+	List	   *fdw_exprs = NIL;
+	List	   *filters = NIL;
+	List	   *retrieved = NIL;
+	List	   *order = NIL;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			page_size;
+	int			order_idx = -1;
+	bool		desc = false;
+	char	   *request;
+	char	   *fanout;
+	double		requests;
+	double		rows;
+	List	   *fdw_private;
+
+	if (info->opts.pushdown)
+		pushed = cf_classify_clauses(root, baserel, res, scan_clauses, outer,
+									 &local);
+	else
+		local = scan_clauses;
+
+	foreach(lc, pushed)
+	{
+		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+		int			exprno = -1;
+
+		if (f->value != NULL)
+		{
+			fdw_exprs = lappend(fdw_exprs, f->value);
+			exprno = list_length(fdw_exprs) - 1;
+		}
+		filters = lappend(filters, list_make3_int(f->filter, exprno, f->like));
+	}
+
+	/* Columns to convert: the output and every clause (all are rechecked). */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, scan_clauses)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+	{
+		Relation	rel = table_open(foreigntableid, NoLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				retrieved = lappend_int(retrieved, i + 1);
+		table_close(rel, NoLock);
+	}
+	else
+	{
+		int			x = -1;
+
+		while ((x = bms_next_member(attrs, x)) >= 0)
+		{
+			AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+
+			if (attnum > 0)
+				retrieved = lappend_int(retrieved, attnum);
+		}
+	}
+
+	page_size = Max(Min(info->opts.page_size, res->max_page_size),
+					res->min_page_size);
+
+	/*
+	 * An ORDER BY the API can produce is sent, so rows arrive in that
+	 * order, but PostgreSQL still sorts: the API's order of text under
+	 * case and collation rules is not documented.
+	 */
+	if (root->query_pathkeys != NIL && list_length(root->query_pathkeys) == 1 &&
+		bms_membership(root->all_baserels) == BMS_SINGLETON && info->opts.pushdown)
+	{
+		PathKey    *pk = linitial_node(PathKey, root->query_pathkeys);
+		ListCell   *ec;
+
+		foreach(ec, pk->pk_eclass->ec_members)
+		{
+			EquivalenceMember *em = (EquivalenceMember *) lfirst(ec);
+			Expr	   *e = em->em_expr;
+			const CfColumnDef *col;
+
+			while (e && IsA(e, RelabelType))
+				e = ((RelabelType *) e)->arg;
+			if (!e || !IsA(e, Var) || ((Var *) e)->varno != baserel->relid ||
+				((Var *) e)->varattno <= 0)
+				continue;
+			col = cf_attr_resource_column(foreigntableid, ((Var *) e)->varattno,
+										  res);
+			for (int i = 0; col && i < res->norders; i++)
+			{
+				if (strcmp(res->orders[i].column, col->name) == 0)
+				{
+					order_idx = i;
+					desc = pk->pk_strategy == BTGreaterStrategyNumber;
+				}
+			}
+		}
+		if (order_idx >= 0)
+			order = list_make2_int(order_idx, desc ? 1 : 0);
+	}
+
+	/*
+	 * LIMIT shrinks the pages when the API answers every clause and no
+	 * sort or join sits above the scan.  Paging still goes on for as long
+	 * as the executor asks for rows, so this only saves transfer.
+	 */
+	if (root->limit_tuples >= 0 && local == NIL && outer == NULL &&
+		root->query_pathkeys == NIL &&
+		bms_membership(root->all_baserels) == BMS_SINGLETON &&
+		root->parse->commandType == CMD_SELECT && root->parse->rowMarks == NIL)
+		page_size = Max(Min(page_size, (int) ceil(root->limit_tuples)),
+						res->min_page_size);
+
+	cf_describe_request(res, pushed, page_size, order_idx, desc,
+						&request, &fanout);
+	cf_estimate(root, baserel, info, pushed, &requests, &rows);
+
+	fdw_private = list_make5(makeInteger(res->id), filters, retrieved,
+							 makeInteger(page_size), order);
+	fdw_private = lappend(fdw_private, makeString(request));
+	fdw_private = lappend(fdw_private, makeString(fanout));
+	fdw_private = lappend(fdw_private, makeInteger((int) Min(requests, INT_MAX)));
+
+	return make_foreignscan(tlist,
+							extract_actual_clauses(scan_clauses, false),
+							baserel->relid,
+							fdw_exprs,
+							fdw_private,
+							NIL,
+							NIL,
+							outer_plan);
+}
+
+/* ======================================================================
+ * Request descriptions
+ * ======================================================================
+ */
+
+/*
+ * cf_append_param
+ *		Appends "&name=value"; the caller drops the first '&'.  Values
+ *		from SQL are percent-encoded, so no value can add a parameter or
+ *		reach another endpoint.
+ */
+static void
+cf_append_param(StringInfo buf, const char *name, const char *value,
+				bool escape)
+{
+	appendStringInfo(buf, "&%s=%s", name, escape ? cf_url_escape(value) : value);
+}
+
+/* cf_fill_path with a choice of escaping (EXPLAIN labels are not values). */
+static char *
+cf_fill_path_ext(const char *template, const char *organization_id,
+				 const char *id, bool escape)
+{
+	StringInfoData buf;
+	const char *p = template;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		if (strncmp(p, "{organization_id}", 17) == 0 && organization_id)
+		{
+			appendStringInfoString(&buf, escape ? cf_url_escape(organization_id)
+								   : organization_id);
+			p += 17;
+		}
+		else if (strncmp(p, "{id}", 4) == 0 && id)
+		{
+			appendStringInfoString(&buf, escape ? cf_url_escape(id) : id);
+			p += 4;
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
+}
+
+/*
+ * cf_fill_path
+ *		A path template with {organization_id} and {id} replaced by the
+ *		percent-encoded values; a NULL value leaves its placeholder.
+ */
+char *
+cf_fill_path(const char *template, const char *organization_id, const char *id)
+{
+	return cf_fill_path_ext(template, organization_id, id, true);
+}
+
+/* The text of a constant, through its type's output function. */
+static char *
+cf_const_text(Const *c)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+
+	getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, c->constvalue);
+}
+
+/*
+ * cf_describe_values
+ *		For EXPLAIN: the values a filter sends as they appear on the wire
+ *		(percent-encoded) when they are constants, or "$n" for a value
+ *		known only at run time (n counts the scan's runtime values).
+ *		Returns NIL for a NULL constant, which sends nothing.
+ */
+static List *
+cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
+				   List **raw)
+{
+	List	   *labels = NIL;
+	ListCell   *lc;
+
+	*raw = NIL;
+	if (value && IsA(value, Const))
+	{
+		Const	   *c = (Const *) value;
+
+		if (c->constisnull)
+			return NIL;
+		if (def->op == CF_OP_IN)
+			*raw = cf_datum_values(c->constvalue, c->consttype, true);
+		else
+			*raw = list_make1(cf_const_text(c));
+		foreach(lc, *raw)
+			labels = lappend(labels, cf_url_escape(lfirst(lc)));
+		return labels;
+	}
+	return list_make1(psprintf("$%d", exprno + 1));
+}
+
+/*
+ * cf_describe_request
+ *		The request a scan sends, for EXPLAIN ("GET /path?filters&paging"),
+ *		and, for a scan that fans out over organizations, how it does.
+ */
+static void
+cf_describe_request(const CfResource *res, List *pushed, int page_size,
+					int order, bool desc, char **request, char **fanout)
+{
+	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
+	StringInfoData query;
+	StringInfoData fan;
+	StringInfoData out;
+	const char *scope = NULL;
+	const char *lookup = NULL;
+	bool		scoped = false;
+	bool		single = res->paging == CF_PAGING_NONE;
+	const char *path;
+	ListCell   *lc;
+	int			exprno = 0;
+
+	initStringInfo(&query);
+	initStringInfo(&fan);
+	initStringInfo(&out);
+
+	foreach(lc, pushed)
+	{
+		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+		const CfFilterDef *def = &res->filters[f->filter];
+		List	   *labels = NIL;
+		List	   *raw = NIL;
+		ListCell   *vc;
+
+		if (f->value)
+			labels = cf_describe_values(def, f->value, exprno++, &raw);
+
+		if (def->flags & CF_FLT_LOOKUP)
+		{
+			lookup = labels ? linitial(labels) : "NULL";
+			single = true;
+		}
+		else if (def->flags & CF_FLT_PATH)
+		{
+			scoped = true;
+			if (def->op == CF_OP_EQ)
+				scope = labels ? linitial(labels) : "NULL";
+			else
+			{
+				appendStringInfoString(&fan, "for each organization_id in (");
+				foreach(vc, labels)
+					appendStringInfo(&fan, "%s%s",
+									 vc == list_head(labels) ? "" : ", ",
+									 (char *) lfirst(vc));
+				appendStringInfoChar(&fan, ')');
+			}
+		}
+		else if (def->op == CF_OP_IS_NULL)
+			cf_append_param(&query, def->param, def->null_value, false);
+		else if (f->like != CF_LIKE_NONE)
+		{
+			int			fidx;
+			char	   *literal;
+
+			if (raw == NIL)
+				appendStringInfo(&query, "&<%s %s>", res->filters[f->filter].column,
+								 f->like == CF_LIKE_ICASE ? "ILIKE" : "LIKE");
+			else if (cf_like_filter(res, f->filter, linitial(raw), f->like,
+									&fidx, &literal))
+				cf_append_param(&query, res->filters[fidx].param, literal, true);
+		}
+		else
+		{
+			foreach(vc, labels)
+				cf_append_param(&query, def->param, lfirst(vc), false);
+		}
+	}
+
+	if (lookup)
+		path = cf_fill_path_ext(res->item_path, scope, lookup, false);
+	else
+	{
+		path = cf_fill_path_ext(res->list_path, scope, NULL, false);
+		if (order >= 0)
+		{
+			cf_append_param(&query, res->orders[order].param,
+							res->orders[order].value, false);
+			cf_append_param(&query, res->orders[order].direction_param,
+							desc ? "desc" : "asc", false);
+		}
+		if (!single)
+			appendStringInfo(&query, "&%s=%d", res->page_param, page_size);
+	}
+
+	if (res->scope_column && !scoped && !lookup)
+	{
+		int			org_page = Min(page_size > 0 ? page_size : orgs->max_page_size,
+								   orgs->max_page_size);
+
+		if (res->embedded_field)
+		{
+			/* the rows come embedded in the organizations list */
+			path = orgs->list_path;
+			resetStringInfo(&query);
+			appendStringInfo(&query, "&%s=%d", orgs->page_param, org_page);
+			appendStringInfo(&fan, "the \"%s\" of each organization",
+							 res->embedded_field);
+		}
+		else
+			appendStringInfo(&fan, "for each organization listed by GET %s?%s=%d",
+							 orgs->list_path, orgs->page_param,
+							 Min(org_page, orgs->max_page_size));
+	}
+
+	appendStringInfo(&out, "GET %s", path);
+	if (query.len > 0)
+		appendStringInfo(&out, "?%s", query.data + 1);
+	*request = out.data;
+	*fanout = fan.data;
+}
+
+/*
+ * cf_datum_values
+ *		The text values of a scalar or of each non-NULL array element.
+ */
+static List *
+cf_datum_values(Datum value, Oid type, bool is_array)
+{
+	List	   *result = NIL;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (!is_array)
+	{
+		getTypeOutputInfo(type, &outfunc, &isvarlena);
+		return list_make1(OidOutputFunctionCall(outfunc, value));
+	}
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		Oid			elemtype = ARR_ELEMTYPE(arr);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+		getTypeOutputInfo(elemtype, &outfunc, &isvarlena);
+		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+		{
+			if (!nulls[i])
+				result = lappend(result, OidOutputFunctionCall(outfunc, elems[i]));
+		}
+	}
+	return result;
+}
+
+/* ======================================================================
+ * Execution
+ * ======================================================================
+ */
+
+/*
+ * cloudflareBeginForeignScan
+ *		Prepares conversions and the value expressions; the requests are
+ *		made on the first fetch.
+ */
+static void
+cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	List	   *priv = fsplan->fdw_private;
+	CfScanState *st;
+	RangeTblEntry *rte;
+	Oid			userid;
+	ForeignTable *table;
+	List	   *retrieved;
+	ListCell   *lc;
+	int			i;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	st = palloc0(sizeof(CfScanState));
+	node->fdw_state = st;
+	st->rel = node->ss.ss_currentRelation;
+	st->res = cf_resource_by_id(intVal(list_nth(priv, CfScanPrivateResource)));
+	cf_get_options(RelationGetRelid(st->rel), &st->opts);
+
+	st->filters = (List *) list_nth(priv, CfScanPrivateFilters);
+	st->page_size = intVal(list_nth(priv, CfScanPrivatePageSize));
+	st->order = -1;
+	if (list_nth(priv, CfScanPrivateOrder) != NIL)
+	{
+		List	   *order = (List *) list_nth(priv, CfScanPrivateOrder);
+
+		st->order = linitial_int(order);
+		st->order_desc = lsecond_int(order) != 0;
+	}
+
+	/* The user whose mapping is used: the view owner's, as postgres_fdw. */
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	table = GetForeignTable(RelationGetRelid(st->rel));
+	st->conn = cf_get_connection(GetForeignServer(table->serverid),
+								 GetUserMapping(userid, table->serverid));
+
+	st->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	foreach(lc, fsplan->fdw_exprs)
+		st->value_types = lappend_oid(st->value_types, exprType(lfirst(lc)));
+
+	retrieved = (List *) list_nth(priv, CfScanPrivateRetrieved);
+	st->nconvs = list_length(retrieved);
+	st->convs = palloc0(sizeof(CfColumnConv) * Max(st->nconvs, 1));
+	st->echo = palloc0(sizeof(char *) * Max(st->nconvs, 1));
+	i = 0;
+	foreach(lc, retrieved)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		const CfColumnDef *col = cf_attr_resource_column(RelationGetRelid(st->rel),
+														 attnum, st->res);
+		char	   *path = NULL;
+
+		if (col == NULL || !(col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE)))
+			path = cf_column_json_path(RelationGetRelid(st->rel), attnum, st->res);
+		cf_conv_init(&st->convs[i], st->rel, attnum, path);
+		if (col != NULL)
+			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
+		i++;
+	}
+
+	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "cloudflare_fdw scan",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										  "cloudflare_fdw page",
+										  ALLOCSET_DEFAULT_SIZES);
+	st->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "cloudflare_fdw tuple",
+										 ALLOCSET_SMALL_SIZES);
+	st->active = palloc0(sizeof(CfStream *) * st->opts.max_concurrency);
+	st->cur = -1;
+}
+
+/*
+ * cf_utf8
+ *		A runtime value as UTF-8 text, the API's encoding.
+ */
+static char *
+cf_utf8(char *s)
+{
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
+/*
+ * cf_enum_ok
+ *		Whether a value is one the API accepts for an enum filter.  Any
+ *		other value (in any case) cannot match a row, so it is not sent.
+ */
+static bool
+cf_enum_ok(const CfFilterDef *def, const char *value)
+{
+	if (def->enum_values == NULL)
+		return true;
+	for (int i = 0; def->enum_values[i]; i++)
+		if (strcmp(def->enum_values[i], value) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * cf_scan_start
+ *		Evaluates the filter values and sets up the request streams of a
+ *		(re)scan.  A filter value that cannot match (NULL, an enum value
+ *		the API does not have, an empty list) makes the scan empty without
+ *		any request.
+ */
+static void
+cf_scan_start(CfScanState *st, ExprContext *econtext)
+{
+	const CfResource *res = st->res;
+	StringInfoData query;
+	List	   *scopes = NIL;
+	bool		scoped = false;
+	ListCell   *lc;
+	MemoryContext old;
+
+	MemoryContextReset(st->batch_cxt);
+	MemoryContextReset(st->scan_cxt);
+	old = MemoryContextSwitchTo(st->scan_cxt);
+
+	st->empty = false;
+	st->fanout = false;
+	st->lookup_id = NULL;
+	st->scopes = NIL;
+	st->driver = NULL;
+	st->nactive = 0;
+	st->cur = -1;
+	for (int i = 0; i < st->nconvs; i++)
+		st->echo[i] = NULL;
+	initStringInfo(&query);
+
+	foreach(lc, st->filters)
+	{
+		List	   *f = (List *) lfirst(lc);
+		const CfFilterDef *def = &res->filters[linitial_int(f)];
+		int			exprno = lsecond_int(f);
+		int			like = lthird_int(f);
+		List	   *values = NIL;
+		List	   *kept = NIL;
+		ListCell   *vc;
+
+		if (exprno >= 0)
+		{
+			ExprState  *es = list_nth(st->value_states, exprno);
+			Oid			type = list_nth_oid(st->value_types, exprno);
+			bool		isnull;
+			Datum		d;
+			MemoryContext eval_old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+
+			d = ExecEvalExpr(es, econtext, &isnull);
+			MemoryContextSwitchTo(st->scan_cxt);
+			if (!isnull)
+				values = cf_datum_values(d, type, def->op == CF_OP_IN);
+			MemoryContextSwitchTo(eval_old);
+			MemoryContextSwitchTo(st->scan_cxt);
+
+			foreach(vc, values)
+			{
+				char	   *v = cf_utf8(lfirst(vc));
+
+				if (cf_enum_ok(def, v))
+					kept = lappend(kept, v);
+			}
+			if (kept == NIL)
+			{
+				st->empty = true;
+				break;
+			}
+		}
+
+		if (def->flags & CF_FLT_LOOKUP)
+			st->lookup_id = linitial(kept);
+		else if (def->flags & CF_FLT_PATH)
+		{
+			scoped = true;
+			foreach(vc, kept)
+				scopes = list_append_unique(scopes, makeString(lfirst(vc)));
+		}
+		else if (def->op == CF_OP_IS_NULL)
+			cf_append_param(&query, def->param, def->null_value, false);
+		else if (like != CF_LIKE_NONE)
+		{
+			int			fidx;
+			char	   *literal;
+
+			if (cf_like_filter(res, linitial_int(f), linitial(kept), like,
+							   &fidx, &literal))
+				cf_append_param(&query, res->filters[fidx].param, literal, true);
+		}
+		else
+		{
+			foreach(vc, kept)
+				cf_append_param(&query, def->param, lfirst(vc), true);
+		}
+
+		/* a filter-only column echoes the value it was filtered on */
+		for (int i = 0; i < st->nconvs; i++)
+		{
+			const CfColumnDef *col;
+
+			if (!(st->convs[i].filter_only & CF_COL_FILTER_ONLY))
+				continue;
+			col = cf_attr_resource_column(RelationGetRelid(st->rel),
+										  st->convs[i].attnum, res);
+			if (col && strcmp(col->name, def->column) == 0 && kept != NIL)
+				st->echo[i] = linitial(kept);
+		}
+	}
+
+	if (!st->empty)
+	{
+		const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
+		char	   *base;
+
+		if (st->lookup_id)
+		{
+			const char *scope = scopes ? strVal(linitial(scopes)) : NULL;
+
+			st->active[st->nactive++] =
+				cf_new_stream(st, cf_fill_path(res->item_path, scope, st->lookup_id),
+							  scope, true);
+		}
+		else
+		{
+			if (st->order >= 0)
+			{
+				cf_append_param(&query, res->orders[st->order].param,
+								res->orders[st->order].value, false);
+				cf_append_param(&query, res->orders[st->order].direction_param,
+								st->order_desc ? "desc" : "asc", false);
+			}
+			st->query = query.data;
+
+			if (res->scope_column == NULL)
+			{
+				base = psprintf("%s%s%s", res->list_path,
+								query.len ? "?" : "", query.len ? query.data + 1 : "");
+				st->active[st->nactive++] = cf_new_stream(st, base, NULL, false);
+			}
+			else if (scoped)
+			{
+				foreach(lc, scopes)
+					st->scopes = lappend(st->scopes, strVal(lfirst(lc)));
+			}
+			else if (res->embedded_field)
+			{
+				CfStream   *s = cf_new_stream(st, pstrdup(orgs->list_path), NULL, false);
+
+				s->embedded = true;
+				st->active[st->nactive++] = s;
+			}
+			else
+			{
+				st->fanout = true;
+				st->driver = cf_new_stream(st, pstrdup(orgs->list_path), NULL, false);
+			}
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static CfStream *
+cf_new_stream(CfScanState *st, const char *path, const char *scope, bool single)
+{
+	CfStream   *s = palloc0(sizeof(CfStream));
+
+	s->path = (char *) path;
+	s->scope = (char *) scope;
+	s->single = single;
+	s->page = 1;
+	return s;
+}
+
+/*
+ * cf_stream_request
+ *		The request for a stream's next page.
+ */
+static void
+cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
+{
+	const CfResource *res = st->res;
+	StringInfoData path;
+	bool		org_list = s->embedded || s == st->driver;
+	CfPaging	paging = org_list ? CF_PAGING_TOKEN : res->paging;
+	const char *page_param = org_list ? "page_size" : res->page_param;
+	int			page_size = st->page_size;
+
+	if (org_list)
+		page_size = Min(st->opts.page_size, 1000);
+
+	initStringInfo(&path);
+	appendStringInfoString(&path, s->path);
+	if (!s->single && paging != CF_PAGING_NONE)
+	{
+		appendStringInfo(&path, "%c%s=%d", strchr(s->path, '?') ? '&' : '?',
+						 page_param, page_size);
+		if (paging == CF_PAGING_TOKEN && s->token)
+			appendStringInfo(&path, "&page_token=%s", cf_url_escape(s->token));
+		else if (paging == CF_PAGING_PAGE)
+			appendStringInfo(&path, "&page=%d", s->page);
+	}
+
+	memset(req, 0, sizeof(CfRequest));
+	req->method = "GET";
+	req->path = path.data;
+	req->not_found_ok = s->single || s->scope != NULL;
+	s->req = req;
+}
+
+/*
+ * cf_stream_response
+ *		Takes the items of a stream's page and advances its paging.  A page
+ *		token that does not move, or a page identical to the one before,
+ *		would make the scan loop forever: both stop it with an ERROR.
+ */
+static void
+cf_stream_response(CfScanState *st, CfStream *s)
+{
+	CfRequest  *req = s->req;
+	struct json_object *result = NULL;
+	struct json_object *info = NULL;
+	struct json_object *tok = NULL;
+	bool		org_list = s->embedded || s == st->driver;
+	CfPaging	paging = org_list ? CF_PAGING_TOKEN : st->res->paging;
+	int			page_size = org_list ? Min(st->opts.page_size, 1000) : st->page_size;
+
+	s->items = NULL;
+	s->object = NULL;
+	s->nitems = 0;
+	s->next = 0;
+	s->pages++;
+	st->stats.pages++;
+
+	if (st->stats.pages > st->opts.max_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("scan of foreign table \"%s\" exceeded max_pages (%d)",
+						RelationGetRelationName(st->rel), st->opts.max_pages),
+				 errhint("Add a filter, or raise the max_pages option.")));
+
+	if (req->status == 404)
+	{
+		s->done = true;
+		return;
+	}
+
+	if (req->root == NULL ||
+		json_object_get_type(req->root) != json_type_object ||
+		!json_object_object_get_ex(req->root, "result", &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Cloudflare API response has no \"result\""),
+				 errcontext("request: GET %s", req->path)));
+
+	if (s->single)
+	{
+		if (json_object_get_type(result) == json_type_object)
+		{
+			s->object = result;
+			s->nitems = 1;
+		}
+		else if (result != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("Cloudflare API response \"result\" is not an object"),
+					 errcontext("request: GET %s", req->path)));
+		s->done = true;
+		return;
+	}
+
+	if (json_object_get_type(result) != json_type_array)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Cloudflare API response \"result\" is not an array"),
+				 errcontext("request: GET %s", req->path)));
+	s->items = result;
+	s->nitems = json_object_array_length(result);
+
+	if (s->pages > 1 && s->nitems > 0 && req->body_hash == s->last_hash)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Cloudflare API returned the same page twice while paging foreign table \"%s\"",
+						RelationGetRelationName(st->rel)),
+				 errdetail("Page %lld of GET %s is identical to the page before it; the scan stopped instead of looping.",
+						   (long long) s->pages, s->path)));
+	s->last_hash = req->body_hash;
+
+	if (paging == CF_PAGING_TOKEN)
+	{
+		const char *next = NULL;
+
+		if (json_object_object_get_ex(req->root, "result_info", &info) &&
+			json_object_object_get_ex(info, "next_page_token", &tok) &&
+			json_object_get_type(tok) == json_type_string)
+			next = json_object_get_string(tok);
+
+		if (next == NULL || next[0] == '\0' || s->nitems == 0)
+			s->done = true;
+		else if (s->token && strcmp(next, s->token) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Cloudflare API returned the same next_page_token it was sent while paging foreign table \"%s\"",
+							RelationGetRelationName(st->rel)),
+					 errdetail("GET %s: the scan stopped after %lld pages instead of looping.",
+							   s->path, (long long) s->pages)));
+		else
+			s->token = MemoryContextStrdup(st->scan_cxt, next);
+	}
+	else
+	{
+		if (s->nitems < page_size)
+			s->done = true;
+		else
+			s->page++;
+	}
+}
+
+/*
+ * cf_check_budget
+ *		Stops a scan that would send more than max_requests requests.
+ */
+static void
+cf_check_budget(CfScanState *st, int more)
+{
+	if (st->stats.requests - st->stats.retries + more > st->opts.max_requests)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("scan of foreign table \"%s\" would send more than max_requests (%d) requests to the Cloudflare API",
+						RelationGetRelationName(st->rel), st->opts.max_requests),
+				 st->res->scope_column
+				 ? errhint("Filter on %s (for example \"%s = '...'\") to avoid one request per organization, or raise the max_requests option.",
+						   st->res->scope_column, st->res->scope_column)
+				 : errhint("Add a filter the API can apply, or raise the max_requests option.")));
+}
+
+/*
+ * cf_fetch_driver_page
+ *		The next page of the organizations list a fan-out visits; its ids
+ *		become the scopes of the next streams.
+ */
+static void
+cf_fetch_driver_page(CfScanState *st)
+{
+	CfStream   *d = st->driver;
+	CfRequest  *req = palloc0(sizeof(CfRequest));
+	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+
+	cf_check_budget(st, 1);
+	cf_stream_request(st, d, req);
+	cf_execute(st->conn, &req, 1, &st->stats);
+	cf_stream_response(st, d);
+
+	/*
+	 * With the total known after the first page, a fan-out that cannot
+	 * fit in max_requests fails now rather than half-way.
+	 */
+	if (d->pages == 1 && !d->done)
+	{
+		struct json_object *info;
+		struct json_object *total;
+
+		if (json_object_object_get_ex(req->root, "result_info", &info) &&
+			json_object_object_get_ex(info, "total_size", &total) &&
+			json_object_get_type(total) == json_type_int)
+		{
+			int64		orgs = json_object_get_int64(total);
+			int64		need = orgs + (orgs + 999) / 1000;
+
+			if (need > st->opts.max_requests)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("scan of foreign table \"%s\" would need about " INT64_FORMAT " requests, more than max_requests (%d)",
+								RelationGetRelationName(st->rel), need,
+								st->opts.max_requests),
+						 errdetail("It visits each of the " INT64_FORMAT " organizations the credentials can see.",
+								   orgs),
+						 errhint("Filter on %s (for example \"%s = '...'\" or \"%s IN (...)\"), or raise the max_requests option.",
+								 st->res->scope_column, st->res->scope_column,
+								 st->res->scope_column)));
+		}
+	}
+
+	MemoryContextSwitchTo(st->scan_cxt);
+	for (int i = 0; i < d->nitems; i++)
+	{
+		struct json_object *item = json_object_array_get_idx(d->items, i);
+		struct json_object *id;
+
+		if (json_object_object_get_ex(item, "id", &id) &&
+			json_object_get_type(id) == json_type_string)
+			st->scopes = lappend(st->scopes, pstrdup(json_object_get_string(id)));
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->batch_cxt);
+}
+
+/*
+ * cf_fetch_round
+ *		Fetches the next page of every active stream at once (up to
+ *		max_concurrency requests in flight), after replacing finished
+ *		streams with the next organizations to visit.  Returns false when
+ *		no stream is left.
+ */
+static bool
+cf_fetch_round(CfScanState *st)
+{
+	const CfResource *res = st->res;
+	CfRequest **reqs;
+	CfRequest  *reqarr;
+	int			n = 0;
+	MemoryContext old;
+
+	for (int i = 0; i < st->nactive; i++)
+		if (!st->active[i]->done)
+			st->active[n++] = st->active[i];
+	st->nactive = n;
+
+	MemoryContextReset(st->batch_cxt);
+	while (st->nactive < st->opts.max_concurrency)
+	{
+		char	   *scope;
+		char	   *path;
+
+		if (st->scopes == NIL)
+		{
+			if (st->driver && !st->driver->done)
+			{
+				cf_fetch_driver_page(st);
+				continue;
+			}
+			break;
+		}
+		scope = linitial(st->scopes);
+		st->scopes = list_delete_first(st->scopes);
+		old = MemoryContextSwitchTo(st->scan_cxt);
+		path = cf_fill_path(res->list_path, scope, NULL);
+		if (st->query && st->query[0])
+			path = psprintf("%s?%s", path, st->query + 1);
+		st->active[st->nactive++] = cf_new_stream(st, path, scope,
+												  res->paging == CF_PAGING_NONE);
+		MemoryContextSwitchTo(old);
+	}
+	if (st->nactive == 0)
+		return false;
+
+	cf_check_budget(st, st->nactive);
+	old = MemoryContextSwitchTo(st->batch_cxt);
+	reqs = palloc(sizeof(CfRequest *) * st->nactive);
+	reqarr = palloc0(sizeof(CfRequest) * st->nactive);
+	for (int i = 0; i < st->nactive; i++)
+	{
+		reqs[i] = &reqarr[i];
+		cf_stream_request(st, st->active[i], reqs[i]);
+	}
+	cf_execute(st->conn, reqs, st->nactive, &st->stats);
+	for (int i = 0; i < st->nactive; i++)
+		cf_stream_response(st, st->active[i]);
+	MemoryContextSwitchTo(old);
+	st->cur = 0;
+	return true;
+}
+
+/*
+ * cf_conversion_error_callback
+ *		Names the column, table and resource of a value that does not fit.
+ */
+static void
+cf_conversion_error_callback(void *arg)
+{
+	CfScanState *st = (CfScanState *) arg;
+	CfColumnConv *conv = st->current_conv;
+
+	if (conv == NULL)
+		return;
+	if (conv->pathlen > 0)
+	{
+		StringInfoData path;
+
+		initStringInfo(&path);
+		for (int i = 0; i < conv->pathlen; i++)
+			appendStringInfo(&path, "%s%s", i ? "." : "", conv->path[i]);
+		errcontext("column \"%s\" of foreign table \"%s\" (Cloudflare resource %s, JSON field \"%s\")",
+				   conv->colname, RelationGetRelationName(st->rel),
+				   st->res->name, path.data);
+	}
+	else
+		errcontext("column \"%s\" of foreign table \"%s\" (Cloudflare resource %s)",
+				   conv->colname, RelationGetRelationName(st->rel),
+				   st->res->name);
+}
+
+/*
+ * cf_store_row
+ *		Converts one JSON item into the slot's columns.
+ */
+static void
+cf_store_row(CfScanState *st, const char *scope, struct json_object *item,
+			 TupleTableSlot *slot)
+{
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
+	ErrorContextCallback errcb;
+
+	ExecClearTuple(slot);
+	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+
+	errcb.callback = cf_conversion_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	for (int i = 0; i < st->nconvs; i++)
+	{
+		CfColumnConv *conv = &st->convs[i];
+		int			att = conv->attnum - 1;
+		const char *text = NULL;
+
+		st->current_conv = conv;
+		if (conv->filter_only & CF_COL_SCOPE)
+			text = scope;
+		else if (conv->filter_only & CF_COL_FILTER_ONLY)
+			text = st->echo[i];
+		else
+		{
+			values[att] = cf_json_to_datum(cf_json_lookup(item, conv), conv,
+										   &nulls[att]);
+			continue;
+		}
+		if (text != NULL)
+		{
+			values[att] = InputFunctionCall(&conv->inflinfo, (char *) text,
+											conv->typioparam, conv->typmod);
+			nulls[att] = false;
+		}
+	}
+	st->current_conv = NULL;
+	error_context_stack = errcb.previous;
+
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * cloudflareIterateForeignScan
+ *		The next row: from the current page of the current stream, else
+ *		from the next round of pages.
+ */
+static TupleTableSlot *
+cloudflareIterateForeignScan(ForeignScanState *node)
+{
+	CfScanState *st = (CfScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext old;
+
+	if (!st->started)
+	{
+		cf_scan_start(st, node->ss.ps.ps_ExprContext);
+		st->started = true;
+	}
+
+	MemoryContextReset(st->temp_cxt);
+	for (;;)
+	{
+		if (st->empty)
+			return ExecClearTuple(slot);
+
+		if (st->cur >= 0 && st->cur < st->nactive)
+		{
+			CfStream   *s = st->active[st->cur];
+
+			while (s->next < s->nitems)
+			{
+				struct json_object *item = s->object ? s->object
+				: json_object_array_get_idx(s->items, s->next);
+
+				s->next++;
+				if (s->embedded)
+				{
+					/* the row is a field of the organization, its scope the id */
+					struct json_object *emb = NULL;
+					struct json_object *id = NULL;
+
+					if (!json_object_object_get_ex(item, st->res->embedded_field, &emb) ||
+						json_object_get_type(emb) != json_type_object ||
+						!json_object_object_get_ex(item, "id", &id))
+						continue;
+					old = MemoryContextSwitchTo(st->temp_cxt);
+					cf_store_row(st, json_object_get_string(id), emb, slot);
+					MemoryContextSwitchTo(old);
+					st->stats.rows++;
+					return slot;
+				}
+				if (json_object_get_type(item) != json_type_object)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+							 errmsg("Cloudflare API returned an item that is not a JSON object"),
+							 errcontext("request: GET %s", s->req->path)));
+				old = MemoryContextSwitchTo(st->temp_cxt);
+				cf_store_row(st, s->scope, item, slot);
+				MemoryContextSwitchTo(old);
+				st->stats.rows++;
+				return slot;
+			}
+			st->cur++;
+			continue;
+		}
+
+		CHECK_FOR_INTERRUPTS();
+		if (!cf_fetch_round(st))
+		{
+			st->empty = true;
+			return ExecClearTuple(slot);
+		}
+	}
+}
+
+/*
+ * cloudflareReScanForeignScan
+ *		Starts over, re-evaluating the filter values (they may come from
+ *		the outer side of a nested loop).
+ */
+static void
+cloudflareReScanForeignScan(ForeignScanState *node)
+{
+	CfScanState *st = (CfScanState *) node->fdw_state;
+
+	st->started = false;
+}
+
+static void
+cloudflareEndForeignScan(ForeignScanState *node)
+{
+	CfScanState *st = (CfScanState *) node->fdw_state;
+
+	if (st == NULL)
+		return;
+	MemoryContextReset(st->batch_cxt);
+}
+
+/*
+ * cloudflareExplainForeignScan
+ *		Shows the request the scan sends, as postgres_fdw shows its remote
+ *		SQL, with no host and never a credential; under ANALYZE, what was
+ *		really sent.
+ */
+static void
+cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	List	   *priv = ((ForeignScan *) node->ss.ps.plan)->fdw_private;
+	CfScanState *st = (CfScanState *) node->fdw_state;
+	const char *fanout = strVal(list_nth(priv, CfScanPrivateFanout));
+
+	ExplainPropertyText("Cloudflare API",
+						strVal(list_nth(priv, CfScanPrivateRequest)), es);
+	if (fanout[0] != '\0')
+		ExplainPropertyText("Cloudflare Fan-out", fanout, es);
+	if (es->costs)
+		ExplainPropertyInteger("Cloudflare Requests (estimated)", NULL,
+							   intVal(list_nth(priv, CfScanPrivateEstRequests)),
+							   es);
+
+	if (es->analyze && st != NULL)
+	{
+		ExplainPropertyInteger("Cloudflare Requests", NULL,
+							   st->stats.requests - st->stats.retries, es);
+		ExplainPropertyInteger("Cloudflare Pages", NULL, st->stats.pages, es);
+		ExplainPropertyInteger("Cloudflare Retries", NULL, st->stats.retries, es);
+		if (es->timing)
+		{
+			ExplainPropertyInteger("Cloudflare Bytes", NULL, st->stats.bytes, es);
+			ExplainPropertyFloat("Cloudflare API Wait", "ms",
+								 st->stats.wait_us / 1000.0, 3, es);
+		}
+	}
+}
+
+/* ======================================================================
+ * IMPORT FOREIGN SCHEMA
+ * ======================================================================
+ */
+
+/*
+ * cloudflareImportForeignSchema
+ *		IMPORT FOREIGN SCHEMA cloudflare creates one foreign table per
+ *		resource with its documented columns; LIMIT TO and EXCEPT name
+ *		resources.
+ */
+static List *
+cloudflareImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+
+	if (strcmp(stmt->remote_schema, "cloudflare") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("remote schema \"%s\" does not exist", stmt->remote_schema),
+				 errhint("cloudflare_fdw has one remote schema, \"cloudflare\".")));
+
+	for (int r = 0; r < CF_RES_COUNT; r++)
+	{
+		const CfResource *res = cf_resource_by_id((CfResourceId) r);
+		StringInfoData buf;
+		bool		listed = false;
+		ListCell   *lc;
+
+		foreach(lc, stmt->table_list)
+		{
+			if (strcmp(((RangeVar *) lfirst(lc))->relname, res->name) == 0)
+				listed = true;
+		}
+		if ((stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO && !listed) ||
+			(stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT && listed))
+			continue;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n",
+						 quote_identifier(res->name));
+		for (int c = 0; c < res->ncolumns; c++)
+			appendStringInfo(&buf, "  %s %s%s\n",
+							 quote_identifier(res->columns[c].name),
+							 res->columns[c].sql_type,
+							 c + 1 < res->ncolumns ? "," : "");
+		appendStringInfo(&buf, ") SERVER %s OPTIONS (resource %s)",
+						 quote_identifier(server->servername),
+						 quote_literal_cstr(res->name));
+		commands = lappend(commands, buf.data);
+	}
+	return commands;
+}
