@@ -154,6 +154,8 @@ typedef struct CfScanState
 	MemoryContext batch_cxt;	/* the pages of one round; reset per round */
 	MemoryContext temp_cxt;		/* one tuple's values */
 
+	int64		sent;			/* requests of all (re)scans, retries not counted */
+	int64		budget_used;	/* requests of this (re)scan */
 	CfStats		stats;
 } CfScanState;
 
@@ -1056,6 +1058,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	old = MemoryContextSwitchTo(st->scan_cxt);
 
 	st->empty = false;
+	st->budget_used = 0;
 	st->fanout = false;
 	st->lookup_id = NULL;
 	st->scopes = NIL;
@@ -1359,7 +1362,9 @@ cf_stream_response(CfScanState *st, CfStream *s)
 static void
 cf_check_budget(CfScanState *st, int more)
 {
-	if (st->stats.requests - st->stats.retries + more > st->opts.max_requests)
+	st->sent += more;
+	st->budget_used += more;
+	if (st->budget_used > st->opts.max_requests)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("scan of foreign table \"%s\" would send more than max_requests (%d) requests to the Cloudflare API",
@@ -1697,8 +1702,7 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	if (es->analyze && st != NULL)
 	{
-		ExplainPropertyInteger("Cloudflare Requests", NULL,
-							   st->stats.requests - st->stats.retries, es);
+		ExplainPropertyInteger("Cloudflare Requests", NULL, st->sent, es);
 		ExplainPropertyInteger("Cloudflare Pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("Cloudflare Retries", NULL, st->stats.retries, es);
 		if (es->timing)
