@@ -1,0 +1,49 @@
+# mk/project.mk: the project's own targets, included at the end of the PGXS
+# Makefile.  The work is done by scripts/ (see each script's header):
+#
+#   make demo               install deps, build, install, start a throwaway
+#                           cluster + emulator, run demo/showcase.sql; psql
+#                           prompt when interactive; cleans up on exit
+#   make test               the same set-up, then the whole suite (pg_regress,
+#                           emulator unit tests, Prism, test/runners.d/*);
+#                           ends with one "N passed, N failed" line
+#   make check-deep         the same set-up, then test/deep.d/* runners
+#   make deps               only install the system packages
+#   make installcheck-only  pg_regress against the test bed already running in
+#                           this shell (eval "$$(scripts/testbed.sh start)"),
+#                           without deps/build/install; REGRESS=name to pick
+#   make testbed-env        print the test bed's exports for $$CF_TESTBED_DIR
+#
+# Make variables given on the command line (WERROR=1, REGRESS=..., PG_CONFIG=...)
+# reach the inner `make` and `make installcheck` calls through MAKEFLAGS.
+# Recipes use paths relative to the checkout (make runs there), so a checkout
+# under a folder whose name has spaces works.
+
+.PHONY: demo test check-deep deps installcheck-only testbed-env
+
+# The Makefile's REGRESS was written recursively expanded, so its
+# $(dir $(lastword $(MAKEFILE_LIST))) is read after pgxs.mk and this file have
+# been included and no longer points at the checkout: it comes out empty.
+# Make runs in the checkout, so list sql/*.sql from here in that case only.
+# REGRESS=... on the command line still wins.
+ifeq ($(strip $(REGRESS)),)
+REGRESS := $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+endif
+
+demo:
+	@bash scripts/demo.sh
+
+test:
+	@bash scripts/run-tests.sh test
+
+check-deep:
+	@bash scripts/run-tests.sh deep
+
+deps:
+	@bash scripts/install-deps.sh
+
+installcheck-only:
+	@bash scripts/run-tests.sh installcheck
+
+testbed-env:
+	@bash scripts/testbed.sh env

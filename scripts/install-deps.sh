@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh: install what building, running and testing
+# cloudflare_fdw needs on Debian 12 or Ubuntu, and nothing when it is there.
+#
+#   scripts/install-deps.sh            # everything: build, demo, all test targets
+#   scripts/install-deps.sh --core     # only what `make demo` / pg_regress need
+#   scripts/install-deps.sh --check    # list what is missing, install nothing
+#
+# It asks dpkg first and runs `apt-get update` + `apt-get install` only when
+# something is missing; as root directly, otherwise through sudo.  Before
+# PostgreSQL is installed it sets create_main_cluster = false in
+# /etc/postgresql-common/createcluster.conf, so that Debian's postinst neither
+# creates nor starts a system cluster: the test bed runs its own throwaway one.
+#
+# Env: CF_SKIP_DEPS=1 skips the whole step (for machines you manage yourself).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Needed to build the extension and run the demo and the pg_regress suite.
+CORE_PKGS=(
+	postgresql-15 postgresql-client-15 postgresql-server-dev-15
+	postgresql-15-cron
+	libcurl4-openssl-dev libjson-c-dev pkg-config make gcc
+	python3 curl
+)
+# Needed by the other targets: Prism contract tests (node), the deep checks
+# (valgrind, sqlsmith, afl++, clang), PL/Python tests, benchmarks and plots.
+EXTRA_PKGS=(
+	nodejs npm valgrind sqlsmith afl++ clang
+	postgresql-plpython3-15 gnuplot-nox hyperfine
+)
+
+mode=all
+case "${1:-}" in
+"") ;;
+--core) mode=core ;;
+--check) mode=check ;;
+-h | --help)
+	sed -n '2,15p' "$0"
+	exit 0
+	;;
+*) cf_die "unknown option: $1 (try --help)" ;;
+esac
+
+if [[ "${CF_SKIP_DEPS:-0}" == 1 ]]; then
+	cf_log "CF_SKIP_DEPS=1: not checking system packages"
+	exit 0
+fi
+
+pkg_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# A package counts as present when dpkg has it, or, for node and npm, when the
+# command exists: NodeSource's nodejs ships npm and conflicts with Debian's
+# npm package, and installing that would replace a working Node.js.
+have() {
+	case "$1" in
+	nodejs) command -v node >/dev/null 2>&1 && return 0 ;;
+	npm) command -v npm >/dev/null 2>&1 && return 0 ;;
+	esac
+	pkg_installed "$1"
+}
+
+missing_of() {
+	local p
+	for p in "$@"; do
+		have "$p" || printf '%s\n' "$p"
+	done
+}
+
+command -v dpkg-query >/dev/null 2>&1 ||
+	cf_die "this script knows Debian and Ubuntu (dpkg/apt) only; install by hand: ${CORE_PKGS[*]} ${EXTRA_PKGS[*]}"
+
+mapfile -t missing_core < <(missing_of "${CORE_PKGS[@]}")
+if [[ "$mode" == core ]]; then
+	missing_extra=()
+else
+	mapfile -t missing_extra < <(missing_of "${EXTRA_PKGS[@]}")
+fi
+
+if [[ "$mode" == check ]]; then
+	if ((${#missing_core[@]} + ${#missing_extra[@]} == 0)); then
+		echo "all packages present"
+	else
+		printf 'missing: %s\n' "${missing_core[*]} ${missing_extra[*]}"
+	fi
+	exit 0
+fi
+
+if ((${#missing_core[@]} + ${#missing_extra[@]} == 0)); then
+	cf_log "system packages: all present"
+	exit 0
+fi
+
+# Keep Debian from creating and starting the `main` cluster when postgresql-15
+# (or postgresql-common) is installed now.
+disable_main_cluster() {
+	local conf=/etc/postgresql-common/createcluster.conf
+	cf_log "setting create_main_cluster = false in $conf"
+	cf_as_root mkdir -p "$(dirname "$conf")"
+	if cf_as_root test -f "$conf"; then
+		if cf_as_root grep -qE '^[[:space:]]*#?[[:space:]]*create_main_cluster' "$conf"; then
+			cf_as_root sed -i -E 's/^[[:space:]]*#?[[:space:]]*create_main_cluster.*/create_main_cluster = false/' "$conf"
+		else
+			printf '%s\n' 'create_main_cluster = false' | cf_as_root tee -a "$conf" >/dev/null
+		fi
+	else
+		printf '%s\n' 'create_main_cluster = false' | cf_as_root tee "$conf" >/dev/null
+	fi
+}
+
+apt_install() {
+	cf_as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 \
+		apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"$@" </dev/null
+}
+
+for p in "${missing_core[@]}"; do
+	case "$p" in
+	postgresql-*) disable_main_cluster && break ;;
+	esac
+done
+
+cf_log "installing: ${missing_core[*]} ${missing_extra[*]}"
+cf_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null ||
+	cf_warn "apt-get update failed; trying with the package lists we have"
+
+core_failed() {
+	if ! apt-cache show postgresql-15 >/dev/null 2>&1; then
+		cf_warn "this release has no postgresql-15 package: add the PostgreSQL (PGDG) apt repository, then rerun"
+	fi
+	cf_die "could not install: ${missing_core[*]}"
+}
+
+if ! apt_install "${missing_core[@]}" "${missing_extra[@]}"; then
+	if ((${#missing_extra[@]} == 0)); then
+		core_failed
+	fi
+	cf_warn "could not install everything at once; retrying with the core packages only"
+	cf_warn "targets that need ${missing_extra[*]} may fail"
+	if ((${#missing_core[@]} > 0)); then
+		apt_install "${missing_core[@]}" || core_failed
+	fi
+fi
+
+mapfile -t still < <(missing_of "${CORE_PKGS[@]}")
+((${#still[@]} == 0)) || cf_die "still missing after install: ${still[*]}"
+cf_log "system packages: done"

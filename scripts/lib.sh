@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# scripts/lib.sh: helpers shared by install-deps.sh, testbed.sh, run-tests.sh
+# and demo.sh.  Sourced, never run.  Everything here quotes its paths: the
+# checkout may live under a folder whose name has spaces.
+
+CF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CF_ROOT
+
+# Messages go to stderr so that stdout stays clean for what callers eval or
+# parse (testbed.sh start prints only export lines there).
+cf_log() { printf '%s\n' "==> $*" >&2; }
+cf_warn() { printf '%s\n' "warning: $*" >&2; }
+cf_die() {
+	printf '%s\n' "error: $*" >&2
+	exit 1
+}
+
+cf_is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# Run a command as root: directly when we are root, through sudo otherwise.
+cf_as_root() {
+	if cf_is_root; then
+		"$@"
+	else
+		command -v sudo >/dev/null 2>&1 ||
+			cf_die "need root for: $* (install sudo or run as root)"
+		sudo "$@"
+	fi
+}
+
+# The pg_config of PostgreSQL 15 itself, not Debian's /usr/bin/pg_config
+# wrapper, which picks the newest installed server version.
+cf_pg_config() {
+	if [[ -n "${PG_CONFIG:-}" ]]; then
+		printf '%s\n' "$PG_CONFIG"
+	elif [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
+		printf '%s\n' /usr/lib/postgresql/15/bin/pg_config
+	else
+		printf '%s\n' pg_config
+	fi
+}
+
+# Print the last "N passed, N failed" line of a file as "N N", or nothing.
+# One word and a colon may stand before the counts, ", N skipped" may follow.
+cf_parse_counts() {
+	sed -n -E 's/^[[:space:]]*([A-Za-z0-9_.-]+:[[:space:]]*)?([0-9]+) passed, ([0-9]+) failed(, [0-9]+ skipped)?[[:space:]]*$/\2 \3/p' "$1" |
+		tail -n 1
+}
+
+# Ask the kernel for a free TCP port on the loopback interface.
+cf_free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# Build and install the extension.  WERROR and other make variables given on
+# the outer make's command line reach these through MAKEFLAGS.
+cf_build_install() {
+	local pgc
+	pgc="$(cf_pg_config)"
+	cf_log "building cloudflare_fdw"
+	make -C "$CF_ROOT" PG_CONFIG="$pgc" || return 1
+	cf_log "installing cloudflare_fdw into $("$pgc" --pkglibdir)"
+	if cf_is_root; then
+		make -C "$CF_ROOT" PG_CONFIG="$pgc" install || return 1
+	else
+		cf_as_root make -C "$CF_ROOT" PG_CONFIG="$pgc" install || return 1
+	fi
+}
