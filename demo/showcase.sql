@@ -1,8 +1,10 @@
 -- demo/showcase.sql: a few real questions asked of Cloudflare's Organizations
 -- API through cloudflare_fdw (scripts/demo.sh runs it against the emulator).
 
+\set QUIET on
 \pset footer off
 \pset null '(none)'
+\set QUIET off
 
 \echo
 \echo '== The organization tree (a recursive CTE over organizations.parent_id)'

@@ -83,7 +83,7 @@ psql_demo -q -v api_url="$CF_API_URL" -v api_token=test-token \
 	-f "$CF_ROOT/demo/setup.sql"
 
 echo
-psql_demo -f "$CF_ROOT/demo/showcase.sql"
+psql_demo -P pager=off -f "$CF_ROOT/demo/showcase.sql"
 
 if [[ "$interactive" == 1 ]]; then
 	cat <<EOF
@@ -95,9 +95,14 @@ Try \\d organizations, or EXPLAIN (VERBOSE) on a query to see the request.
 Quit with \\q: the cluster and the emulator are then stopped and removed.
 
 EOF
+	# With job control on, psql runs in a process group of its own that owns
+	# the terminal, so Ctrl-C there reaches psql alone (which cancels the
+	# query) and neither make nor this script.
 	IN_PSQL=1
 	rc=0
+	set -m
 	"$CF_PG_BINDIR/psql" -d "$DEMO_DB" || rc=$?
+	set +m
 	IN_PSQL=0
 	exit "$rc"
 fi

@@ -242,6 +242,11 @@ protocol_counts() {
 record_protocol() {
 	local name="$1" log="$2" counts p f s
 	counts="$(protocol_counts "$log")"
+	if ((RC == 124 || RC == 137)); then
+		p="${counts%% *}"
+		record "$name" "${p:-0}" 1 0 "timed out after ${TIMEOUT}s"
+		return
+	fi
 	if [[ -z "$counts" ]]; then
 		record "$name" 0 1 0 "no 'N passed, N failed' line; exit $RC"
 		return

@@ -81,6 +81,8 @@ write_env() {
 	local url="$1" user
 	user="$(pg_user_of "$DIR")"
 	{
+		# These would send libpq elsewhere than PGHOST/PGPORT.
+		printf 'unset PGHOSTADDR PGSERVICE PGSERVICEFILE PGOPTIONS\n'
 		printf 'export PGHOST=%q\n' "$DIR/sock"
 		printf 'export PGPORT=%q\n' "$(cat "$DIR/port")"
 		printf 'export PGUSER=%q\n' "${CF_PG_SUPERUSER:-postgres}"
