@@ -219,7 +219,7 @@ run_logged() {
 	: >"$log"
 	(cd "$CF_ROOT" && exec timeout -k 10 "$TIMEOUT" "$@") </dev/null >"$log" 2>&1 &
 	RUNNER_PID=$!
-	tail -n +1 -f --pid="$RUNNER_PID" "$log" &
+	tail -n +1 -s 0.2 -f --pid="$RUNNER_PID" "$log" &
 	TAIL_PID=$!
 	RC=0
 	wait "$RUNNER_PID" || RC=$?

@@ -8,10 +8,15 @@
 #   eval "$(scripts/testbed.sh start)"    # start; sets PGHOST, PGPORT, ... here
 #   make installcheck-only                # pg_regress against it (REGRESS=scan for one file)
 #   psql contrib_regression               # poke around (after a pg_regress run)
-#   scripts/testbed.sh restart-emulator   # fresh emulator with its sample data
-#   eval "$(scripts/testbed.sh env)"      # re-export after restart-emulator (new port)
+#   eval "$(scripts/testbed.sh restart-emulator)"   # fresh emulator, sample data, new port
+#   eval "$(scripts/testbed.sh env)"      # the exports again (e.g. in another shell,
+#                                         # after export CF_TESTBED_DIR=...)
 #   scripts/testbed.sh status
 #   scripts/testbed.sh stop               # stop both, delete the folder
+#
+# Prefer `make installcheck-only` to a plain `make installcheck`: pg_cron's
+# launcher stays connected to contrib_regression, so pg_regress's own DROP
+# DATABASE fails on a second run; installcheck-only drops it WITH (FORCE) first.
 #
 # `stop`, `env`, `status` and `restart-emulator` act on $CF_TESTBED_DIR, or on
 # the folder given as their argument.  `start --dir DIR` uses DIR (which must
@@ -222,6 +227,7 @@ cmd_start() {
 	start_emulator
 	START_OK=1
 	trap - EXIT INT TERM
+	cf_log "test bed up in $DIR; stop it with: scripts/testbed.sh stop '$DIR'"
 	cat "$DIR/env.sh"
 }
 
@@ -352,7 +358,7 @@ restart-emulator)
 	cmd_restart_emulator "$@"
 	;;
 *)
-	sed -n '2,20p' "$0" >&2
+	sed -n '2,27p' "$0" >&2
 	exit 2
 	;;
 esac
