@@ -47,6 +47,7 @@
 #   CF_PG_CONF        extra postgresql.conf lines, appended verbatim
 #   CF_EMULATOR_DATA  data file passed to the emulator as --data (default: none,
 #                     i.e. the emulator's own sample data)
+#   CF_EMULATOR_ARGS  more emulator options, split on blanks (e.g. "--seed 7")
 #   TMPDIR            where the temp folder goes (default /tmp)
 set -euo pipefail
 
@@ -168,6 +169,11 @@ start_emulator() {
 	local args=(-u "$EMULATOR" --port 0 --port-file "$DIR/emulator.url")
 	if [[ -n "${CF_EMULATOR_DATA:-}" ]]; then
 		args+=(--data "$CF_EMULATOR_DATA")
+	fi
+	if [[ -n "${CF_EMULATOR_ARGS:-}" ]]; then
+		local extra
+		read -r -a extra <<<"$CF_EMULATOR_ARGS"
+		args+=("${extra[@]}")
 	fi
 	# Started from the checkout, as the caller (it may need to read /root).
 	(cd "$CF_ROOT" && exec python3 "${args[@]}") </dev/null >>"$DIR/emulator.log" 2>&1 &
