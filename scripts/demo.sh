@@ -59,7 +59,7 @@ else
 	interactive=0
 fi
 
-bash "$CF_ROOT/scripts/install-deps.sh" --core
+bash "$CF_ROOT/scripts/install-deps.sh"
 PG_CONFIG="$(cf_pg_config)"
 export PG_CONFIG
 if [[ "${CF_SKIP_BUILD:-0}" != 1 ]]; then
