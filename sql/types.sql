@@ -1,0 +1,131 @@
+-- Type conversions, hand-written tables, pagination, rescans and EXPLAIN.
+\! python3 emulator/ctl.py reset
+\getenv cf_api_url CF_API_URL
+CREATE SERVER cf FOREIGN DATA WRAPPER cloudflare_fdw OPTIONS (api_url :'cf_api_url');
+-- email + key credentials this time
+CREATE USER MAPPING FOR CURRENT_USER SERVER cf
+  OPTIONS (api_email 'user@example.com', api_key '144c9defac04969c7bfad8efaa8ea194');
+
+-- any subset of columns, in any order, with other types and json_path
+CREATE FOREIGN TABLE org_types (
+  created timestamp OPTIONS (json_path 'create_time'),
+  created_day date OPTIONS (json_path 'create_time'),
+  created_tz timestamptz(0) OPTIONS (json_path 'create_time'),
+  title varchar(12) OPTIONS (json_path 'name'),
+  id text,
+  tags text[] OPTIONS (json_path 'meta.hierarchy_tags'),
+  flags json OPTIONS (json_path 'meta.tenant_flags'),
+  plan text OPTIONS (json_path 'meta.billing.plan'),
+  nothing text OPTIONS (json_path 'no.such.field'),
+  parent_id text
+) SERVER cf OPTIONS (resource 'organizations');
+SET timezone = 'America/New_York';
+-- timestamp gets the UTC time (never the offset dropped), date the UTC date
+SELECT title, created, created_day, created_tz, created = (created_tz AT TIME ZONE 'UTC') AS utc,
+       array_length(tags, 1) AS depth, flags->>'sub_org_creation' AS sub_orgs, plan,
+       nothing, parent_id IS NULL AS root
+  FROM org_types ORDER BY created_tz, title;
+RESET timezone;
+
+CREATE TYPE member_status AS ENUM ('active', 'pending', 'rejected', 'canceled');
+CREATE DOMAIN short_email AS text CHECK (length(VALUE) < 100);
+CREATE FOREIGN TABLE member_types (
+  level integer OPTIONS (json_path 'meta.clearance.level'),
+  level8 bigint OPTIONS (json_path 'meta.clearance.level'),
+  leveln numeric(4,1) OPTIONS (json_path 'meta.clearance.level'),
+  level2 smallint OPTIONS (json_path 'meta.clearance.level'),
+  two_fa boolean OPTIONS (json_path 'user.two_factor_authentication_enabled'),
+  two_fa_text text OPTIONS (json_path 'user.two_factor_authentication_enabled'),
+  meta_text text OPTIONS (json_path 'meta'),
+  state member_status OPTIONS (json_path 'status'),
+  email short_email OPTIONS (json_path 'user.email'),
+  organization_id text
+) SERVER cf OPTIONS (resource 'organization_members');
+SELECT level, level8, leveln, level2, two_fa, two_fa_text, meta_text, state, email
+  FROM member_types WHERE level IS NOT NULL;
+SELECT state, count(*), count(*) FILTER (WHERE two_fa) AS with_2fa
+  FROM member_types GROUP BY 1 ORDER BY 1;
+
+-- a value that does not fit its column is an error naming the column
+CREATE FOREIGN TABLE bad_int (id text, name integer) SERVER cf OPTIONS (resource 'organizations');
+SELECT * FROM bad_int;
+CREATE FOREIGN TABLE bad_bool (name boolean) SERVER cf OPTIONS (resource 'organizations');
+SELECT * FROM bad_bool;
+CREATE FOREIGN TABLE bad_obj (meta integer) SERVER cf OPTIONS (resource 'organizations');
+SELECT * FROM bad_obj;
+CREATE FOREIGN TABLE bad_len (name varchar(5)) SERVER cf OPTIONS (resource 'organizations');
+SELECT * FROM bad_len;
+CREATE FOREIGN TABLE bad_domain (email short_email CHECK (true) OPTIONS (json_path 'user.email'),
+  status member_status, organization_id text)
+  SERVER cf OPTIONS (resource 'organization_members');
+CREATE TYPE tiny_status AS ENUM ('active');
+ALTER FOREIGN TABLE bad_domain ALTER COLUMN status TYPE tiny_status;
+SELECT * FROM bad_domain;
+
+-- pagination: page sizes that do and do not divide the row count
+ALTER FOREIGN TABLE org_types OPTIONS (ADD page_size '5');
+\! python3 emulator/ctl.py clear
+SELECT count(*), count(DISTINCT id) FROM org_types;
+\! python3 emulator/ctl.py log
+ALTER FOREIGN TABLE org_types OPTIONS (SET page_size '13');
+\! python3 emulator/ctl.py clear
+SELECT count(*), count(DISTINCT id) FROM org_types;
+\! python3 emulator/ctl.py log
+CREATE FOREIGN TABLE paged_members (id text, organization_id text)
+  SERVER cf OPTIONS (resource 'organization_members', page_size '4');
+\! python3 emulator/ctl.py clear
+SELECT count(*), count(DISTINCT id) FROM paged_members
+ WHERE organization_id = '9vgaxgt8qhdt5o3a63p067ur9e481bu1';
+\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py clear
+SELECT count(*), count(DISTINCT id) FROM paged_members
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl';
+\! python3 emulator/ctl.py log
+CREATE FOREIGN TABLE paged_memberships (id text, account_name text)
+  SERVER cf OPTIONS (resource 'memberships', page_size '5');
+\! python3 emulator/ctl.py clear
+SELECT count(*), count(DISTINCT id) FROM paged_memberships;
+\! python3 emulator/ctl.py log
+
+-- rescans: the inner side of a nested loop, with and without new parameters
+IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cf INTO public;
+CREATE TEMP TABLE wanted (org_name text);
+INSERT INTO wanted VALUES ('Acme Europe'), ('Initech'), ('No Such Org');
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+EXPLAIN (COSTS OFF)
+SELECT w.org_name, o.id FROM wanted w JOIN organizations o ON o.name = w.org_name;
+\! python3 emulator/ctl.py clear
+SELECT w.org_name, o.id FROM wanted w JOIN organizations o ON o.name = w.org_name ORDER BY 1;
+\! python3 emulator/ctl.py log
+-- a correlated subquery rescans with a new organization each time
+\! python3 emulator/ctl.py clear
+SELECT o.name,
+       (SELECT count(*) FROM organization_members m WHERE m.organization_id = o.id) AS members
+  FROM organizations o WHERE o.parent_id IS NULL ORDER BY 1;
+\! python3 emulator/ctl.py log
+-- an unparameterized inner side is rescanned as it is
+SELECT w.org_name, count(m.id)
+  FROM wanted w LEFT JOIN memberships m ON m.account_name LIKE w.org_name || '%'
+ GROUP BY 1 ORDER BY 1;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+
+-- EXPLAIN shows the request; ANALYZE what was sent
+EXPLAIN (COSTS OFF) SELECT * FROM organizations;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id, name FROM organizations;
+EXPLAIN (COSTS OFF) SELECT * FROM organization_members;
+EXPLAIN (COSTS OFF) SELECT * FROM organization_profiles;
+EXPLAIN (COSTS OFF) SELECT * FROM memberships;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM paged_memberships;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM organization_accounts;
+
+-- a fan-out larger than max_requests stops before it starts
+ALTER SERVER cf OPTIONS (ADD max_requests '5');
+\! python3 emulator/ctl.py clear
+SELECT count(*) FROM organization_members;
+\! python3 emulator/ctl.py log
+SELECT count(*) FROM organization_members WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi';
+ALTER SERVER cf OPTIONS (DROP max_requests);
