@@ -90,12 +90,12 @@ BEGIN
       tail := '';
     END IF;
     IF random() < 0.15 THEN
-      q := format('SELECT t.%s, k.k FROM keys k JOIN %%s.%I t ON t.%s = k.k',
-                  replace(cols, ', ', ', t.'), tbl,
+      q := format('SELECT %s, k.k FROM keys k JOIN %%s.%I t ON t.%s = k.k',
+                  cols, tbl,
                   CASE tbl WHEN 'organization_members' THEN pick('organization_id', 'user_email')
                            WHEN 'organization_accounts' THEN 'organization_id'
                            WHEN 'organizations' THEN pick('id', 'name') ELSE 'id' END);
-      q := q || ' WHERE ' || replace(w, 'id', 't.id');
+      q := q || ' WHERE ' || w;
       tail := '';
     ELSE
       q := format('SELECT %s FROM %%s.%I WHERE %s', cols, tbl, w);
