@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""traffic.py: drive well-formed traffic through `prism proxy --errors` to the
+emulator, one check per request, and fail on any contract violation.
+
+    traffic.py PRISM_URL EMULATOR_URL
+
+PRISM_URL is Prism's base (http://127.0.0.1:PORT, the API paths are appended
+as in the OpenAPI document: /organizations, /memberships, ...); EMULATOR_URL
+is the emulator's base, used only for its control plane (/__emulator/reset
+before the run, and to confirm that requests did reach the emulator).
+
+A check passes when:
+  - the status is the expected one (Prism turns a request that violates the
+    document into 422/401 and a response that violates it into 500 with a
+    problem+json body under --errors; neither is ever expected here, except
+    the deprecated account_pubname* parameters, see below);
+  - there is no sl-violations header (Prism's report of any violation,
+    warnings included);
+  - a JSON body parses, success is true for 2xx and false for 4xx, and 204
+    has no body.
+
+Prism 5.15.0 answers 422 for a request that uses a deprecated parameter
+(account_pubname*) under --errors, although it only rates that a warning, and
+never forwards it.  Those checks therefore expect exactly that 422, with
+"deprecated" warnings as the only violations; the emulator's handling of
+account_pubname* is covered by emulator/tests instead.
+
+Prints one line per check and a final "N passed, N failed"; exit 1 on failure.
+"""
+
+import http.client
+import json
+import sys
+import urllib.parse
+
+EMAIL = {"X-Auth-Email": "user@example.com", "X-Auth-Key": "144c9defac04969c7bfad8efaa8ea194"}
+
+ACME = "83swwm38cort1r31ioqntjqrdp4v52wl"
+ACME_EU = "8ih0z5pf164xl3q48c2wuvqmuupnfxg2"
+ACME_NA = "l1uj8hie13wxk7h0wsty5przv7ze8716"
+ACME_CA = "u1vws9313ppxv2x6rrxpa1l6snch730m"
+GLOBEX = "9vgaxgt8qhdt5o3a63p067ur9e481bu1"
+GLOBEX_RETAIL = "mjulhtqb8cbaqeqpng7urwcqwbks2t77"
+GLOBEX_RESEARCH = "1tpylfxxf42wvneutsa11ww30uhaxix7"
+GLOBEX_RED = "83oejlo7gdtlak4bc4itdbjgqmvdcc2t"
+INITECH = "2qcqt9edex1pj0n560wir7mr6038u3mi"
+INITECH_PAY = "su0xsch873cb0979067rjp3r3q0ezpim"
+INITECH_SANDBOX = "nk7wp4x1jmd7wihdrfasc8cw7utqvif6"
+ACME_LAB = "ui7v0g2hcxjnwl50dvacvvq27od2rhh9"
+PROFILE = {"business_address": "1 Test Street, Testville", "business_email": "billing@test.example",
+           "business_name": "Test Co", "business_phone": "+1-555-0199",
+           "external_metadata": "{\"source\":\"prism\"}"}
+
+
+class Conn:
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.c = None
+
+    def request(self, method, path, body=None, headers=None):
+        h = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            if self.c is None:
+                self.c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.c.request(method, path, body=data, headers=h)
+                r = self.c.getresponse()
+                raw = r.read()
+                return r.status, {k.lower(): v for k, v in r.getheaders()}, raw
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.c.close()
+                self.c = None
+                if attempt == 2:
+                    raise
+
+
+class Traffic:
+    def __init__(self, prism, emulator):
+        self.p = Conn(prism)
+        self.e = Conn(emulator)
+        self.passed = 0
+        self.failed = 0
+
+    def control(self, method, path):
+        st, _, raw = self.e.request(method, "/__emulator" + path)
+        if st != 200:
+            raise SystemExit("emulator control plane %s %s: HTTP %d" % (method, path, st))
+        return json.loads(raw) if raw else None
+
+    def report(self, ok, name, why=""):
+        if ok:
+            self.passed += 1
+            print("ok     %s" % name)
+        else:
+            self.failed += 1
+            print("FAILED %s: %s" % (name, why))
+        sys.stdout.flush()
+
+    def check(self, name, method, path, query=None, body=None, expect=200, deprecated=False):
+        """One request through Prism; returns the parsed JSON body (or None)."""
+        if query:
+            path += "?" + urllib.parse.urlencode(query, doseq=True)
+        try:
+            st, hdrs, raw = self.p.request(method, path, body, EMAIL)
+        except OSError as e:
+            self.report(False, name, "%s %s: %s" % (method, path, e))
+            return None
+        where = "%s %s -> %d" % (method, path, st)
+        if deprecated:
+            try:
+                v = json.loads(raw).get("validation", [])
+            except ValueError:
+                v = None
+            ok = st == 422 and v and all(x.get("code") == "deprecated" and x.get("severity") == "Warning" for x in v)
+            self.report(ok, name, "%s: expected Prism's 422 for deprecated parameters only: %s" % (where, raw[:600]))
+            return None
+        problems = []
+        if st != expect:
+            problems.append("expected %d" % expect)
+        if "sl-violations" in hdrs:
+            problems.append("sl-violations: %s" % hdrs["sl-violations"][:1500])
+        j = None
+        if st == 204:
+            if raw:
+                problems.append("204 with a body")
+        else:
+            try:
+                j = json.loads(raw)
+            except ValueError:
+                problems.append("body is not JSON")
+            if j is not None and isinstance(j, dict) and "success" in j:
+                if j["success"] is not (200 <= st < 300):
+                    problems.append("success=%r" % j["success"])
+            elif j is not None:
+                problems.append("not a Cloudflare envelope (Prism problem?)")
+            if not hdrs.get("content-type", "").startswith("application/json"):
+                problems.append("content-type %r" % hdrs.get("content-type"))
+        if problems:
+            self.report(False, name, "%s: %s; body: %s" % (where, "; ".join(problems), raw[:800]))
+            return None
+        self.report(True, name)
+        return j
+
+    def walk(self, name, path, query, size):
+        """Follow page tokens to the end through Prism; returns all ids."""
+        ids, tok, n = [], None, 0
+        while True:
+            q = dict(query, page_size=str(size))
+            if tok:
+                q["page_token"] = tok
+            j = self.check("%s page %d" % (name, n + 1), "GET", path, q)
+            if j is None:
+                return ids
+            ids += [x["id"] for x in j["result"]]
+            tok = j["result_info"].get("next_page_token")
+            n += 1
+            if not tok or n > 50:
+                return ids
+
+    # ------------------------------------------------------------------------
+    def run(self):
+        self.control("POST", "/reset")
+        self.organizations()
+        self.accounts()
+        self.members()
+        self.memberships()
+        self.errors()
+        self.controls()
+        got = self.control("GET", "/requests")
+        self.report(len(got) > 50, "the emulator received the traffic", "only %d requests logged" % len(got))
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 0 if self.failed == 0 else 1
+
+    def organizations(self):
+        c = self.check
+        j = c("list organizations", "GET", "/organizations")
+        total = j["result_info"]["total_size"] if j else 0
+        ids = self.walk("walk organizations (page_size 4)", "/organizations", {}, 4)
+        self.report(len(ids) == total == 13, "walk returns every organization", "%d of %d" % (len(ids), total))
+        c("page_size 0", "GET", "/organizations", {"page_size": "0"})
+        c("page_size 1000", "GET", "/organizations", {"page_size": "1000"})
+        c("filter id repeated", "GET", "/organizations", [("id", ACME), ("id", GLOBEX)])
+        c("filter id comma-separated", "GET", "/organizations", {"id": "%s,%s" % (ACME, GLOBEX)})
+        c("filter name", "GET", "/organizations", {"name": "Globex Retail"})
+        c("filter name.startsWith", "GET", "/organizations", {"name.startsWith": "acme"})
+        c("filter name.endsWith", "GET", "/organizations", {"name.endsWith": "team"})
+        c("filter name.contains", "GET", "/organizations", {"name.contains": "sec"})
+        c("filter parent.id=null", "GET", "/organizations", {"parent.id": "null"})
+        c("filter parent.id", "GET", "/organizations", {"parent.id": ACME})
+        acct = self.check("accounts of Globex Security Research", "GET", "/organizations/%s/accounts" % GLOBEX_RESEARCH)
+        if acct:
+            c("filter containing.account", "GET", "/organizations", {"containing.account": acct["result"][0]["id"]})
+        mem = self.check("members of Acme Canada", "GET", "/organizations/%s/members" % ACME_CA)
+        if mem:
+            c("filter containing.user", "GET", "/organizations", {"containing.user": mem["result"][0]["user"]["id"]})
+        c("filter containing.organization", "GET", "/organizations", {"containing.organization": GLOBEX_RED})
+        c("filters combined", "GET", "/organizations", {"parent.id": "null", "name.contains": "o", "page_size": "2"})
+        self.walk("walk filtered (name.startsWith=globex, page_size 2)", "/organizations", {"name.startsWith": "globex"}, 2)
+        c("empty result", "GET", "/organizations", {"name": "No Such Organization"})
+        c("get organization (root)", "GET", "/organizations/" + ACME)
+        c("get organization (sub-org, no profile)", "GET", "/organizations/" + ACME_LAB)
+        root = c("create root organization", "POST", "/organizations", body={"name": "Prism Root"})
+        if not root:
+            return
+        rid = root["result"]["id"]
+        kid = c("create sub-organization with profile", "POST", "/organizations",
+                body={"name": "Prism Kid", "parent": {"id": rid}, "profile": PROFILE})
+        c("modify organization (name)", "PUT", "/organizations/" + rid, body={"name": "Prism Root Renamed"})
+        c("get profile", "GET", "/organizations/%s/profile" % ACME)
+        c("put profile", "PUT", "/organizations/%s/profile" % rid, body=PROFILE, expect=204)
+        c("get profile after put", "GET", "/organizations/%s/profile" % rid)
+        if kid:
+            c("delete sub-organization", "DELETE", "/organizations/" + kid["result"]["id"])
+        c("delete organization", "DELETE", "/organizations/" + rid)
+        c("delete empty sample organization", "DELETE", "/organizations/" + INITECH_SANDBOX)
+
+    def accounts(self):
+        c = self.check
+        p = "/organizations/%s/accounts" % ACME
+        c("list accounts", "GET", p)
+        c("list accounts (null name)", "GET", "/organizations/%s/accounts" % GLOBEX_RETAIL)
+        c("accounts filter name", "GET", p, {"name": "acme staging"})
+        c("accounts filter name.startsWith", "GET", p, {"name.startsWith": "acme"})
+        c("accounts filter name.endsWith", "GET", p, {"name.endsWith": "sites"})
+        c("accounts filter name.contains", "GET", p, {"name.contains": "ing"})
+        c("accounts order_by account_name", "GET", p, {"order_by": "account_name"})
+        c("accounts order_by account_name desc", "GET", p, {"order_by": "account_name", "direction": "desc"})
+        c("accounts direction asc", "GET", p, {"direction": "asc"})
+        self.walk("walk accounts ordered (page_size 1)", p, {"order_by": "account_name"}, 1)
+        for k in ("account_pubname", "account_pubname.startsWith", "account_pubname.endsWith",
+                  "account_pubname.contains"):
+            c("accounts filter %s (deprecated)" % k, "GET", p, {k: "acme"}, deprecated=True)
+
+    def members(self):
+        c = self.check
+        p = "/organizations/%s/members" % GLOBEX
+        j = c("list members", "GET", p)
+        c("members filter status", "GET", p, {"status": "active"})
+        c("members filter status repeated", "GET", p, [("status", "pending"), ("status", "rejected"),
+                                                        ("status", "canceled")])
+        c("members filter user.email", "GET", "/organizations/%s/members" % ACME, {"user.email": "ops+alerts@acme.example"})
+        c("members filter user.email.startsWith", "GET", p, {"user.email.startsWith": "h"})
+        c("members filter user.email.endsWith", "GET", p, {"user.email.endsWith": "@globex.example"})
+        c("members filter user.email.contains", "GET", p, {"user.email.contains": "globex"})
+        self.walk("walk members (page_size 3)", p, {}, 3)
+        self.walk("walk members filtered (page_size 1)", p, {"status": "active"}, 1)
+        if j:
+            c("get member", "GET", "%s/%s" % (p, j["result"][0]["id"]))
+        q = "/organizations/%s/members" % INITECH
+        m = c("create member (default status)", "POST", q, body={"member": {"user": {"email": "prism.one@initech.example"}}})
+        c("create member (canceled)", "POST", q,
+          body={"member": {"user": {"email": "prism.two@initech.example"}, "status": "canceled"}})
+        c("create member (active)", "POST", q,
+          body={"member": {"user": {"email": "prism.three@initech.example"}, "status": "active"}})
+        c("batch create members", "POST", "/organizations/%s/members:batchCreate" % INITECH,
+          body={"members": [{"user": {"email": "b%d@initech.example" % i}, "status": ("active", "canceled")[i % 2]}
+                            for i in range(10)]})
+        if m:
+            c("delete member", "DELETE", "%s/%s" % (q, m["result"]["id"]), expect=204)
+
+    def memberships(self):
+        c = self.check
+        j = c("list memberships", "GET", "/memberships")
+        for page in (1, 2, 3):
+            c("memberships page %d (per_page 5)" % page, "GET", "/memberships", {"page": str(page), "per_page": "5"})
+        c("memberships filter status", "GET", "/memberships", {"status": "pending"})
+        c("memberships filter account.name", "GET", "/memberships", {"account.name": "acme production"})
+        c("memberships filter name", "GET", "/memberships", {"name": "Personal Account"})
+        for order in ("id", "account.name", "status"):
+            for d in ("asc", "desc"):
+                c("memberships order %s %s" % (order, d), "GET", "/memberships", {"order": order, "direction": d})
+        if not j:
+            return
+        ids = [m["id"] for m in j["result"]]
+        for mid in ids:
+            c("get membership %s" % mid[:8], "GET", "/memberships/" + mid)
+        pend = c("pending memberships", "GET", "/memberships", {"status": "pending"})
+        if pend and pend["result"]:
+            c("accept membership", "PUT", "/memberships/" + pend["result"][0]["id"], body={"status": "accepted"})
+            if len(pend["result"]) > 1:
+                c("reject membership", "PUT", "/memberships/" + pend["result"][1]["id"], body={"status": "rejected"})
+        c("delete membership", "DELETE", "/memberships/" + ids[-1])
+
+    def errors(self):
+        """Error answers are in the contract too (4XX envelopes)."""
+        c = self.check
+        c("unknown organization -> 404", "GET", "/organizations/" + "z" * 32, expect=404)
+        c("missing profile -> 404", "GET", "/organizations/%s/profile" % ACME_LAB, expect=404)
+        c("delete non-empty organization -> 400", "DELETE", "/organizations/" + ACME, expect=400)
+        c("create under unknown parent -> 404", "POST", "/organizations",
+          body={"name": "Orphan", "parent": {"id": "z" * 32}}, expect=404)
+        c("duplicate member -> 409", "POST", "/organizations/%s/members" % INITECH,
+          body={"member": {"user": {"email": "peter.gibbons@initech.example"}}}, expect=409)
+        c("member of unknown organization -> 404", "POST", "/organizations/%s/members" % ("z" * 32),
+          body={"member": {"user": {"email": "x@y.example"}}}, expect=404)
+        c("unknown member -> 404", "GET", "/organizations/%s/members/%s" % (ACME, "z" * 32), expect=404)
+        c("modify parent -> 400", "PUT", "/organizations/" + ACME_EU, body={"name": "x", "parent": {"id": GLOBEX}},
+          expect=400)
+        j = c("page token source", "GET", "/organizations", {"page_size": "2", "name.startsWith": "acme"})
+        if j:
+            c("page token with other filters -> 400", "GET", "/organizations",
+              {"page_size": "2", "name.startsWith": "glo", "page_token": j["result_info"]["next_page_token"]},
+              expect=400)
+        c("unknown membership -> 404", "GET", "/memberships/" + "z" * 32, expect=404)
+        c("update unknown membership -> 404", "PUT", "/memberships/" + "z" * 32, body={"status": "accepted"},
+          expect=404)
+        c("delete unknown membership -> 404", "DELETE", "/memberships/" + "z" * 32, expect=404)
+
+
+    def controls(self):
+        """Negative controls: prove that Prism really reports violations here."""
+        st, hdrs, raw = self.p.request("GET", "/organizations?page_size=1001", None, EMAIL)
+        self.report(st == 422 and b"page_size" in raw, "control: Prism rejects a request violation (page_size=1001)",
+                    "HTTP %d %s" % (st, raw[:300]))
+        st, hdrs, raw = self.p.request("GET", "/organizations", None, {})
+        self.report(st == 401, "control: Prism enforces security (no credentials -> 401)", "HTTP %d" % st)
+        st, _, _ = self.e.request("POST", "/__emulator/faults",
+                                  {"method": "GET", "path": "^/memberships$", "kind": "wrong_types"})
+        st, hdrs, raw = self.p.request("GET", "/memberships", None, EMAIL)
+        self.report(st == 500 and "sl-violations" in hdrs and b"VIOLATIONS" in raw,
+                    "control: Prism reports an injected response violation (wrong_types)",
+                    "HTTP %d %s" % (st, raw[:300]))
+        self.control("DELETE", "/faults")
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    return Traffic(argv[0], argv[1]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
