@@ -1,0 +1,1350 @@
+/*-------------------------------------------------------------------------
+ *
+ * request.c
+ *		  Running Cloudflare API requests from a backend: concurrency,
+ *		  waiting, cancel, retries, and turning answers into errors.
+ *
+ * cf_execute runs a batch of requests through http.c, at most
+ * max_concurrency at once, and returns when every one has an answer.  It
+ * waits on a WaitEventSet holding the backend's latch and the sockets
+ * libcurl asks for, so query cancel, statement_timeout and
+ * pg_terminate_backend act at once, even mid-response or during a backoff:
+ * the latch wakes the wait and CHECK_FOR_INTERRUPTS raises PostgreSQL's own
+ * error.  Any error leaving the loop stops the transfers still in flight
+ * (PG_CATCH), and JSON trees already received are owned by a memory
+ * context callback registered before they exist.
+ *
+ * Failed attempts are retried with exponential backoff and jitter when that
+ * is safe: GET, PUT and DELETE on transport errors, 408, 429 and 5xx (and
+ * whatever x-should-retry allows); a POST only when it certainly never
+ * reached the server.  Retry-After and Retry-After-Ms are honoured up to
+ * max_retry_wait; a longer wait fails at once, saying how long.
+ *
+ * Errors carry an SQLSTATE by HTTP status:
+ *
+ *		401, 403			42501 insufficient_privilege
+ *		404					HV00R fdw_table_not_found (the remote object)
+ *		400, 422			22023 invalid_parameter_value
+ *		409					23505 unique_violation
+ *		429					HV00M fdw_unable_to_create_reply
+ *		5xx					HV00N fdw_unable_to_establish_connection
+ *		other 4xx, success:false	HV000 fdw_error
+ *		transport failure	HV00N fdw_unable_to_establish_connection
+ *		too large			54000 program_limit_exceeded (max_response_bytes,
+ *							like the scan's max_requests limit)
+ *		not JSON, truncated, empty, wrong Content-Type
+ *							HV004 fdw_invalid_data_type
+ *		invalid UTF-8		22021 character_not_in_repertoire
+ *
+ * The message is Cloudflare's first errors[].message where there is one;
+ * the detail names the request (method and path, never the host's
+ * credentials), the HTTP status, every code: message pair and the cf-ray.
+ * Text that comes from the response is sanitised and scrubbed of the
+ * credentials, in case a proxy echoes the request.
+ *
+ * IDENTIFICATION
+ *		  src/request.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "cloudflare_fdw.h"
+#include "common/pg_prng.h"
+#include "http.h"
+#include "lib/ilist.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+/*
+ * fmgrprotos.h (through builtins.h) declares PostgreSQL's SQL function
+ * json_object(), whose name json-c uses for its object type.
+ */
+#include <json-c/json.h>
+
+#define CF_USER_AGENT		"cloudflare_fdw/" CF_FDW_VERSION
+
+/*
+ * Backoff before retry n (1-based) when the server names no wait:
+ * CF_BACKOFF_BASE_MS * 2^(n-1), capped, then "equal jitter" (a random
+ * point in its upper half) so that concurrent requests spread out without
+ * any of them retrying at once.
+ */
+#define CF_BACKOFF_BASE_MS	250
+#define CF_BACKOFF_CAP_MS	8000
+
+/* The longest single wait; a safety net against a lost wakeup. */
+#define CF_MAX_WAIT_MS		1000
+
+/* How much of the response goes into an error detail. */
+#define CF_DETAIL_BODY_CHARS	200
+#define CF_DETAIL_MAX_ERRORS	10
+#define CF_DETAIL_MSG_CHARS		500
+
+/*
+ * The owner of one request's JSON tree.  It is palloc'd and registered as
+ * a reset callback of the caller's memory context before the tree exists,
+ * so the tree is freed with that context, on error too.  The live owners
+ * are listed so that cf_request_release can find and disarm one.
+ */
+typedef struct CfRootOwner
+{
+	MemoryContextCallback cb;
+	struct json_object *root;
+	dlist_node	node;
+} CfRootOwner;
+
+static dlist_head cf_root_owners = DLIST_STATIC_INIT(cf_root_owners);
+
+/* The state of one request in a cf_execute call. */
+typedef struct CfReqState
+{
+	CfRequest  *req;
+	CfRootOwner *owner;
+	char	   *url;			/* api_url + path */
+	bool		idempotent;		/* GET, PUT, DELETE */
+	int			attempts;		/* attempts started */
+	bool		running;
+	bool		done;
+	bool		maybe_done;		/* an earlier attempt may have acted */
+	TimestampTz not_before;		/* backoff: no attempt before this */
+} CfReqState;
+
+/* One cf_execute call; palloc'd so PG_CATCH sees its current state. */
+typedef struct CfExec
+{
+	CfConnection *conn;
+	CfHttp	   *http;
+	CfReqState *rs;
+	int			nreqs;
+	int			nrunning;
+	int			ndone;
+	TimestampTz hold_until;		/* after a 429: no new attempt before */
+	WaitEventSet *wes;
+	uint64		wes_generation;
+	WaitEvent  *events;
+	int			maxevents;
+	CfStats    *stats;
+} CfExec;
+
+/* What a final failure reports. */
+typedef struct CfFailure
+{
+	int			sqlstate;
+	char	   *message;		/* remote text, or ours */
+	bool		message_internal;	/* message is remote text */
+	char	   *detail;
+	char	   *hint;
+} CfFailure;
+
+/* Outcome of one finished attempt. */
+typedef enum CfVerdict
+{
+	CF_DONE,					/* an answer for the caller */
+	CF_RETRY,					/* try again after a wait */
+	CF_FAIL						/* raise an error */
+} CfVerdict;
+
+static void cf_rate_acquire(CfConnection *conn);
+static void cf_root_owner_free(void *arg);
+static void cf_exec_loop(CfExec *ex);
+static void cf_exec_start_due(CfExec *ex);
+static void cf_exec_start(CfExec *ex, CfReqState *rs);
+static void cf_exec_collect(CfExec *ex);
+static void cf_exec_wait(CfExec *ex, long timeout);
+static void cf_exec_rebuild_wes(CfExec *ex);
+static long cf_exec_timeout(CfExec *ex);
+static void cf_exec_cleanup(CfExec *ex);
+static void cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer);
+static CfVerdict cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+						  long *wait_ms, CfFailure *fail);
+static bool cf_curl_retryable(CURLcode code);
+static long cf_server_wait_ms(CfHttpResult *res);
+static long cf_backoff_ms(int attempt);
+static void cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+						   long server_wait_ms, CfFailure *fail);
+static void cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+							  CfFailure *fail);
+static void cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+						 CfFailure *fail);
+static char *cf_request_label(CfReqState *rs);
+static void cf_append_cf_errors(StringInfo buf, struct json_object *root,
+								char **first);
+static void cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res);
+static char *cf_sanitize(const char *s, size_t len, size_t max, bool utf8);
+static char *cf_redact(CfConnection *conn, char *s);
+static const char *cf_token_group(CfReqState *rs);
+static bool cf_is_json_type(const char *content_type);
+static void cf_raise(CfFailure *fail);
+
+/*
+ * cf_rate_acquire
+ *		Placeholder for the backend-shared token bucket that will pace
+ *		requests below Cloudflare's rate limit; it is called before every
+ *		attempt and for now lets everything through.
+ */
+static void
+cf_rate_acquire(CfConnection *conn)
+{
+}
+
+/*
+ * cf_execute
+ *		Runs nreqs requests, at most max_concurrency at once, retrying what
+ *		may be retried, and returns when each has its answer in status,
+ *		root, body_hash and body_bytes.  Any failure is an ERROR.
+ *
+ * The JSON trees belong to the memory context current at the call: they
+ * are freed when it is reset or deleted, or earlier by cf_request_release.
+ */
+void
+cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
+{
+	CfExec	   *ex;
+	TimestampTz start;
+
+	if (nreqs <= 0)
+		return;
+	if (conn == NULL || conn->headers == NULL)
+		elog(ERROR, "cloudflare_fdw connection used after it was released");
+
+	CHECK_FOR_INTERRUPTS();
+	start = GetCurrentTimestamp();
+
+	ex = palloc0(sizeof(CfExec));
+	ex->conn = conn;
+	ex->http = conn->http;
+	ex->nreqs = nreqs;
+	ex->stats = stats;
+	ex->rs = palloc0(sizeof(CfReqState) * nreqs);
+
+	/* every palloc happens here, before any malloc'd state exists */
+	for (int i = 0; i < nreqs; i++)
+	{
+		CfReqState *rs = &ex->rs[i];
+		CfRequest  *req = reqs[i];
+		CfRootOwner *owner;
+
+		req->status = 0;
+		req->root = NULL;
+		req->body_hash = 0;
+		req->body_bytes = 0;
+
+		rs->req = req;
+		rs->url = psprintf("%s%s%s", conn->base_url,
+						   req->path[0] == '/' ? "" : "/", req->path);
+		rs->idempotent = strcmp(req->method, "POST") != 0 &&
+			strcmp(req->method, "PATCH") != 0;
+
+		owner = palloc0(sizeof(CfRootOwner));
+		owner->cb.func = cf_root_owner_free;
+		owner->cb.arg = owner;
+		MemoryContextRegisterResetCallback(CurrentMemoryContext, &owner->cb);
+		dlist_push_head(&cf_root_owners, &owner->node);
+		rs->owner = owner;
+	}
+
+	PG_TRY();
+	{
+		cf_exec_loop(ex);
+	}
+	PG_CATCH();
+	{
+		cf_exec_cleanup(ex);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cf_exec_cleanup(ex);
+	if (ex->events)
+		pfree(ex->events);
+
+	if (stats)
+	{
+		long		secs;
+		int			usecs;
+
+		TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+		stats->wait_us += (int64) secs * USECS_PER_SEC + usecs;
+	}
+	pfree(ex->rs);
+	pfree(ex);
+}
+
+/*
+ * cf_request_release
+ *		Frees a request's JSON tree before its memory context goes.
+ */
+void
+cf_request_release(CfRequest *req)
+{
+	dlist_iter	iter;
+
+	if (req->root == NULL)
+		return;
+	dlist_foreach(iter, &cf_root_owners)
+	{
+		CfRootOwner *owner = dlist_container(CfRootOwner, node, iter.cur);
+
+		if (owner->root == req->root)
+		{
+			json_object_put(owner->root);
+			owner->root = NULL;
+			break;
+		}
+	}
+	req->root = NULL;
+}
+
+/* Reset callback: the context of a request's tree is going away. */
+static void
+cf_root_owner_free(void *arg)
+{
+	CfRootOwner *owner = (CfRootOwner *) arg;
+
+	dlist_delete(&owner->node);
+	if (owner->root != NULL)
+		json_object_put(owner->root);
+	owner->root = NULL;
+}
+
+/*
+ * cf_url_escape
+ *		Percent-encodes one path segment or query value: RFC 3986's
+ *		unreserved characters stay, every other byte becomes %XX.
+ */
+char *
+cf_url_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		len = strlen(s);
+	char	   *out = palloc(len * 3 + 1);
+	char	   *o = out;
+
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		unsigned char c = *p;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+			c == '~')
+			*o++ = (char) c;
+		else
+		{
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0x0F];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * cf_exec_loop
+ *		Starts what is due, lets libcurl work, collects answers, and waits,
+ *		until every request is done.
+ */
+static void
+cf_exec_loop(CfExec *ex)
+{
+	for (;;)
+	{
+		cf_exec_start_due(ex);
+		if (cf_http_timeout_ms(ex->http) == 0)
+		{
+			int			rc = cf_http_socket_action(ex->http, CF_HTTP_TIMEOUT, 0);
+
+			if (rc != CURLM_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg_internal("libcurl failed: %s",
+										 curl_multi_strerror(rc))));
+		}
+		cf_exec_collect(ex);
+		if (ex->ndone == ex->nreqs)
+			break;
+		cf_exec_wait(ex, cf_exec_timeout(ex));
+		cf_exec_collect(ex);
+		if (ex->ndone == ex->nreqs)
+			break;
+	}
+}
+
+/*
+ * cf_exec_start_due
+ *		Starts the requests whose backoff is over, in order, while fewer
+ *		than max_concurrency are running.
+ */
+static void
+cf_exec_start_due(CfExec *ex)
+{
+	TimestampTz now = 0;
+
+	for (int i = 0; i < ex->nreqs; i++)
+	{
+		CfReqState *rs = &ex->rs[i];
+
+		if (ex->nrunning >= ex->conn->max_concurrency)
+			break;
+		if (rs->done || rs->running)
+			continue;
+		if (rs->not_before != 0 || ex->hold_until != 0)
+		{
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			if (now < rs->not_before || now < ex->hold_until)
+				continue;
+		}
+		cf_exec_start(ex, rs);
+	}
+}
+
+/*
+ * cf_exec_start
+ *		Starts one attempt of a request.
+ */
+static void
+cf_exec_start(CfExec *ex, CfReqState *rs)
+{
+	CfConnection *conn = ex->conn;
+	CfRequest  *req = rs->req;
+	CfHttpRequest hr;
+	char		errbuf[256];
+
+	cf_rate_acquire(conn);
+
+	memset(&hr, 0, sizeof(hr));
+	hr.method = req->method;
+	hr.url = rs->url;
+	hr.headers = req->body ? conn->headers_body : conn->headers;
+	hr.body = req->body;
+	hr.body_len = req->body ? strlen(req->body) : 0;
+	hr.allow_http = conn->allow_http;
+	hr.ca_file = conn->ca_file;
+	hr.user_agent = CF_USER_AGENT;
+	hr.connect_timeout_ms = conn->connect_timeout_ms;
+	hr.timeout_ms = conn->request_timeout_ms;
+	hr.max_response_bytes = conn->max_response_bytes;
+	hr.tag = rs;
+
+	if (cf_http_start(ex->http, &hr, errbuf, sizeof(errbuf)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not start a Cloudflare API request"),
+				 errdetail_internal("%s", errbuf)));
+
+	rs->attempts++;
+	rs->running = true;
+	ex->nrunning++;
+	if (ex->stats)
+	{
+		ex->stats->requests++;
+		if (rs->attempts > 1)
+			ex->stats->retries++;
+	}
+}
+
+/*
+ * cf_exec_timeout
+ *		How long the next wait may last: until libcurl's timer, or until
+ *		the first backoff ends when a request could then start.
+ */
+static long
+cf_exec_timeout(CfExec *ex)
+{
+	long		timeout = cf_http_timeout_ms(ex->http);
+
+	if (ex->nrunning < ex->conn->max_concurrency)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		for (int i = 0; i < ex->nreqs; i++)
+		{
+			CfReqState *rs = &ex->rs[i];
+			TimestampTz due;
+			long		ms;
+
+			if (rs->done || rs->running)
+				continue;
+			due = Max(rs->not_before, ex->hold_until);
+			ms = TimestampDifferenceMilliseconds(now, due);
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+		}
+	}
+	if (timeout < 0 || timeout > CF_MAX_WAIT_MS)
+		timeout = CF_MAX_WAIT_MS;
+	return timeout;
+}
+
+/*
+ * cf_exec_rebuild_wes
+ *		A wait set of the latch, postmaster death and every socket libcurl
+ *		wants watched; rebuilt only when that set of sockets changed.
+ */
+static void
+cf_exec_rebuild_wes(CfExec *ex)
+{
+	int			nsocks = cf_http_nsockets(ex->http);
+
+	if (ex->wes != NULL)
+	{
+		FreeWaitEventSet(ex->wes);
+		ex->wes = NULL;
+	}
+	if (ex->maxevents < nsocks + 2)
+	{
+		if (ex->events)
+			pfree(ex->events);
+		ex->maxevents = nsocks + 2;
+		ex->events = palloc(sizeof(WaitEvent) * ex->maxevents);
+	}
+
+	ex->wes = CreateWaitEventSet(CurrentMemoryContext, nsocks + 2);
+	AddWaitEventToSet(ex->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(ex->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+					  NULL, NULL);
+	for (int i = 0; i < nsocks; i++)
+	{
+		curl_socket_t fd;
+		int			want;
+		uint32		events = 0;
+
+		cf_http_socket(ex->http, i, &fd, &want);
+		if (want & CF_HTTP_WANT_READ)
+			events |= WL_SOCKET_READABLE;
+		if (want & CF_HTTP_WANT_WRITE)
+			events |= WL_SOCKET_WRITEABLE;
+		if (events != 0)
+			AddWaitEventToSet(ex->wes, events, fd, NULL, NULL);
+	}
+	ex->wes_generation = cf_http_socket_generation(ex->http);
+}
+
+/*
+ * cf_exec_wait
+ *		Waits for a socket, the latch or the timeout, then checks for
+ *		interrupts before letting libcurl act on what fired.
+ */
+static void
+cf_exec_wait(CfExec *ex, long timeout)
+{
+	int			n;
+	bool		timed_out;
+
+	if (ex->wes == NULL ||
+		ex->wes_generation != cf_http_socket_generation(ex->http))
+		cf_exec_rebuild_wes(ex);
+
+	n = WaitEventSetWait(ex->wes, timeout, ex->events, ex->maxevents,
+						 PG_WAIT_EXTENSION);
+	timed_out = (n == 0);
+
+	for (int i = 0; i < n; i++)
+	{
+		if (ex->events[i].events & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+	}
+
+	/* cancel, statement_timeout and terminate raise their errors here */
+	CHECK_FOR_INTERRUPTS();
+
+	for (int i = 0; i < n; i++)
+	{
+		WaitEvent  *ev = &ex->events[i];
+		int			mask = 0;
+		int			rc;
+
+		if (!(ev->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE)))
+			continue;
+		if (ev->events & WL_SOCKET_READABLE)
+			mask |= CF_HTTP_EV_READ;
+		if (ev->events & WL_SOCKET_WRITEABLE)
+			mask |= CF_HTTP_EV_WRITE;
+		rc = cf_http_socket_action(ex->http, ev->fd, mask);
+		if (rc != CURLM_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg_internal("libcurl failed: %s",
+									 curl_multi_strerror(rc))));
+	}
+	if (timed_out || cf_http_timeout_ms(ex->http) == 0)
+	{
+		int			rc = cf_http_socket_action(ex->http, CF_HTTP_TIMEOUT, 0);
+
+		if (rc != CURLM_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg_internal("libcurl failed: %s",
+									 curl_multi_strerror(rc))));
+	}
+}
+
+/*
+ * cf_exec_cleanup
+ *		Stops whatever is still in flight and frees the wait set.  Runs on
+ *		success and from PG_CATCH, so it must not fail.
+ *
+ * Only one cf_execute runs at a time in a backend (nothing inside it runs
+ * user code), so every transfer of the shared handle is ours.
+ */
+static void
+cf_exec_cleanup(CfExec *ex)
+{
+	pgstat_report_wait_end();
+	cf_http_abort_all(ex->http);
+	if (ex->wes != NULL)
+	{
+		FreeWaitEventSet(ex->wes);
+		ex->wes = NULL;
+	}
+}
+
+/*
+ * cf_exec_collect
+ *		Takes every finished attempt from libcurl.
+ */
+static void
+cf_exec_collect(CfExec *ex)
+{
+	CfHttpTransfer *xfer;
+
+	while ((xfer = cf_http_next_done(ex->http)) != NULL)
+	{
+		CfReqState *rs = (CfReqState *) cf_http_tag(xfer);
+
+		rs->running = false;
+		ex->nrunning--;
+		cf_exec_finish(ex, rs, xfer);
+	}
+}
+
+/*
+ * cf_exec_finish
+ *		Decides what a finished attempt means: an answer, a retry, or an
+ *		error.  The transfer is released before any error is raised; the
+ *		error's text is copied out of it first.
+ */
+static void
+cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
+{
+	CfHttpResult *res = cf_http_result(xfer);
+	CfRequest  *req = rs->req;
+	CfFailure	fail;
+	long		wait_ms = 0;
+	CfVerdict	verdict;
+
+	if (ex->stats)
+	{
+		ex->stats->bytes += res->body_bytes;
+		if (res->status == 429)
+			ex->stats->rate_limited++;
+	}
+
+	memset(&fail, 0, sizeof(fail));
+	verdict = cf_judge(ex, rs, res, &wait_ms, &fail);
+
+	switch (verdict)
+	{
+		case CF_DONE:
+			/* the owner was registered before the tree existed */
+			rs->owner->root = res->root;
+			res->root = NULL;
+			req->root = rs->owner->root;
+			req->body_hash = res->body_hash;
+			req->body_bytes = res->body_bytes;
+			if (req->status == 0)
+				req->status = (int) res->status;
+			rs->done = true;
+			ex->ndone++;
+			cf_http_release(ex->http, xfer);
+			break;
+
+		case CF_RETRY:
+			{
+				TimestampTz due;
+
+				cf_http_release(ex->http, xfer);
+				due = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  wait_ms);
+				rs->not_before = due;
+				if (res->status == 429 && due > ex->hold_until)
+					ex->hold_until = due;
+				break;
+			}
+
+		case CF_FAIL:
+			cf_http_release(ex->http, xfer);
+			CHECK_FOR_INTERRUPTS();
+			cf_raise(&fail);
+			break;
+	}
+}
+
+/*
+ * cf_judge
+ *		The verdict on one finished attempt; for CF_RETRY, how long to wait,
+ *		and for CF_FAIL, the error (built here, while the result exists).
+ */
+static CfVerdict
+cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
+		 CfFailure *fail)
+{
+	CfRequest  *req = rs->req;
+	long		status = res->status;
+	bool		retries_left = rs->attempts <= ex->conn->max_retries;
+	bool		retryable;
+	long		server_wait;
+
+	/* The size cap is ours: retrying would hit it again. */
+	if (res->body_error == CF_BODY_TOO_LARGE)
+	{
+		cf_fail_body(ex, rs, res, fail);
+		return CF_FAIL;
+	}
+
+	/* No complete answer: the connection failed, timed out or was cut. */
+	if (res->curl_code != CURLE_OK && res->body_error == CF_BODY_OK)
+	{
+		if (res->maybe_sent)
+			rs->maybe_done = true;
+		if (retries_left && cf_curl_retryable(res->curl_code) &&
+			(rs->idempotent || !res->maybe_sent))
+		{
+			*wait_ms = cf_backoff_ms(rs->attempts);
+			return CF_RETRY;
+		}
+		cf_fail_transport(ex, rs, res, fail);
+		return CF_FAIL;
+	}
+
+	if (status >= 200 && status < 300)
+	{
+		struct json_object *ok;
+
+		if (status == 204 && res->body_bytes == 0)
+			return CF_DONE;
+		if (res->body_error != CF_BODY_OK || res->root == NULL ||
+			(res->headers.content_type[0] != '\0' &&
+			 !cf_is_json_type(res->headers.content_type)))
+		{
+			cf_fail_body(ex, rs, res, fail);
+			return CF_FAIL;
+		}
+		if (json_object_get_type(res->root) == json_type_object &&
+			json_object_object_get_ex(res->root, "success", &ok) &&
+			json_object_get_type(ok) == json_type_boolean &&
+			!json_object_get_boolean(ok))
+		{
+			cf_fail_status(ex, rs, res, -1, fail);
+			return CF_FAIL;
+		}
+		return CF_DONE;
+	}
+
+	/*
+	 * A DELETE retried after an attempt that may have done the work finds
+	 * the object gone: that is the answer the first attempt would have had.
+	 */
+	if (status == 404 && req->gone_ok && rs->maybe_done &&
+		strcmp(req->method, "DELETE") == 0)
+	{
+		if (res->root != NULL)
+		{
+			json_object_put(res->root);
+			res->root = NULL;
+		}
+		req->status = 204;
+		return CF_DONE;
+	}
+	if (status == 404 && req->not_found_ok)
+		return CF_DONE;
+
+	/* Which statuses may be tried again; x-should-retry overrides. */
+	retryable = (status == 408 || status == 429 || status >= 500);
+	if (pg_strcasecmp(res->headers.should_retry, "true") == 0)
+		retryable = true;
+	else if (pg_strcasecmp(res->headers.should_retry, "false") == 0)
+		retryable = false;
+	if (status == 409)
+		retryable = false;
+	/* a POST that got an answer reached the server */
+	if (!rs->idempotent)
+		retryable = false;
+
+	if (status == 408 || status >= 500)
+		rs->maybe_done = true;
+
+	server_wait = cf_server_wait_ms(res);
+	if (retryable && server_wait > ex->conn->max_retry_wait_ms)
+	{
+		/* the server asks for a longer wait than we may spend: fail now */
+		cf_fail_status(ex, rs, res, server_wait, fail);
+		return CF_FAIL;
+	}
+	if (retryable && retries_left)
+	{
+		*wait_ms = server_wait >= 0 ? server_wait : cf_backoff_ms(rs->attempts);
+		return CF_RETRY;
+	}
+	cf_fail_status(ex, rs, res, server_wait, fail);
+	return CF_FAIL;
+}
+
+/*
+ * cf_curl_retryable
+ *		Transport failures that may pass: resolving, connecting, a timeout,
+ *		a connection cut mid-way.  Certificate problems, unsupported
+ *		protocols and the like would fail again.
+ */
+static bool
+cf_curl_retryable(CURLcode code)
+{
+	switch (code)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * cf_server_wait_ms
+ *		The wait the server asks for, in ms, or -1: Retry-After-Ms, else
+ *		Retry-After (seconds or an HTTP date), else, on a 429, the reset
+ *		time of the Ratelimit header once nothing remains.
+ */
+static long
+cf_server_wait_ms(CfHttpResult *res)
+{
+	CfHttpHeaders *h = &res->headers;
+	char	   *end;
+
+	if (h->retry_after_ms[0] != '\0')
+	{
+		double		ms = strtod(h->retry_after_ms, &end);
+
+		if (end != h->retry_after_ms && *end == '\0' && ms >= 0 && ms < 1e9)
+			return (long) ceil(ms);
+	}
+	if (h->retry_after[0] != '\0')
+	{
+		long		secs = strtol(h->retry_after, &end, 10);
+		time_t		when;
+
+		if (end != h->retry_after && *end == '\0')
+			return secs < 0 ? 0 : (secs > 1000000 ? 1000000000L : secs * 1000);
+		when = curl_getdate(h->retry_after, NULL);
+		if (when != (time_t) -1)
+		{
+			double		diff = difftime(when, time(NULL));
+
+			return diff <= 0 ? 0 : (diff > 1e6 ? 1000000000L : (long) diff * 1000);
+		}
+	}
+	if (res->status == 429 && h->ratelimit[0] != '\0')
+	{
+		const char *r = strstr(h->ratelimit, "r=");
+		const char *t = strstr(h->ratelimit, "t=");
+
+		if (r && t && strtol(r + 2, NULL, 10) == 0)
+		{
+			long		secs = strtol(t + 2, &end, 10);
+
+			if (end != t + 2 && secs >= 0 && secs < 1000000)
+				return secs * 1000;
+		}
+	}
+	return -1;
+}
+
+/* Exponential backoff with equal jitter before retry number "attempt". */
+static long
+cf_backoff_ms(int attempt)
+{
+	long		delay = CF_BACKOFF_BASE_MS;
+
+	for (int i = 1; i < attempt && delay < CF_BACKOFF_CAP_MS; i++)
+		delay *= 2;
+	delay = Min(delay, CF_BACKOFF_CAP_MS);
+	return delay / 2 +
+		(long) pg_prng_uint64_range(&pg_global_prng_state, 0, delay / 2);
+}
+
+/* "GET /path?query", the request as errors show it. */
+static char *
+cf_request_label(CfReqState *rs)
+{
+	return psprintf("%s %s", rs->req->method, rs->req->path);
+}
+
+/*
+ * cf_fail_status
+ *		The error of an HTTP status, or of a 2xx answer saying
+ *		"success": false.  server_wait_ms > 0 is a wait the server asked
+ *		for, beyond max_retry_wait when retries were still left.
+ */
+static void
+cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+			   long server_wait_ms, CfFailure *fail)
+{
+	long		status = res->status;
+	StringInfoData detail;
+	char	   *first = NULL;
+	bool		json_envelope = res->root != NULL &&
+		json_object_get_type(res->root) == json_type_object;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "HTTP status %ld for %s", status,
+					 cf_request_label(rs));
+	if (rs->attempts > 1)
+		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
+	appendStringInfoChar(&detail, '.');
+	if (json_envelope)
+		cf_append_cf_errors(&detail, res->root, &first);
+	cf_append_tail(&detail, rs, res);
+
+	fail->detail = detail.data;
+	if (first != NULL)
+	{
+		fail->message = psprintf("Cloudflare API error: %s", first);
+		fail->message_internal = true;
+	}
+
+	if (status == 401 || status == 403)
+	{
+		const char *group = cf_token_group(rs);
+
+		fail->sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		if (fail->message == NULL)
+			fail->message = pstrdup("Cloudflare API denied access");
+		if (status == 401)
+			fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
+		else if (strncmp(rs->req->path, "/organizations", 14) == 0)
+			fail->hint = psprintf("The credentials may lack the \"%s\" permission, or the account may not have access to the Organizations beta; the API answers both with 403.",
+								  group);
+		else
+			fail->hint = psprintf("The credentials may lack the \"%s\" permission for this resource.",
+								  group);
+	}
+	else if (status == 404)
+	{
+		fail->sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
+		if (fail->message == NULL)
+			fail->message = pstrdup("Cloudflare API object not found");
+	}
+	else if (status == 400 || status == 422)
+	{
+		fail->sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+		if (fail->message == NULL)
+			fail->message = pstrdup("Cloudflare API rejected the request");
+	}
+	else if (status == 409)
+	{
+		fail->sqlstate = ERRCODE_UNIQUE_VIOLATION;
+		if (fail->message == NULL)
+			fail->message = pstrdup("Cloudflare API reported a conflict");
+	}
+	else if (status == 429)
+	{
+		fail->sqlstate = ERRCODE_FDW_UNABLE_TO_CREATE_REPLY;
+		fail->message = pstrdup("Cloudflare API rate limit exceeded");
+		fail->message_internal = false;
+	}
+	else if (status >= 500)
+	{
+		fail->sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+		fail->message = pstrdup("Cloudflare API unavailable");
+		fail->message_internal = false;
+	}
+	else
+	{
+		fail->sqlstate = ERRCODE_FDW_ERROR;
+		if (fail->message == NULL)
+			fail->message = (status >= 200 && status < 300)
+				? pstrdup("Cloudflare API reported failure")
+				: psprintf("Cloudflare API request failed with HTTP status %ld",
+						   status);
+	}
+
+	if (status == 429 || status >= 500)
+	{
+		long		secs = (server_wait_ms + 999) / 1000;
+
+		if (server_wait_ms > ex->conn->max_retry_wait_ms)
+			fail->hint = psprintf("Cloudflare asks to retry in %ld s, longer than max_retry_wait (%d s).",
+								  secs, ex->conn->max_retry_wait_ms / 1000);
+		else if (server_wait_ms >= 0)
+			fail->hint = psprintf("Cloudflare asks to retry in %ld s.", secs);
+		else if (status == 429)
+			fail->hint = pstrdup("Retry later: Cloudflare allows 1200 requests per 5 minutes per user.");
+	}
+	else if (status == 400 && first != NULL &&
+			 strstr(detail.data, "6003:") != NULL)
+		fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
+
+	fail->message = cf_redact(ex->conn, fail->message);
+	fail->detail = cf_redact(ex->conn, fail->detail);
+}
+
+/*
+ * cf_fail_transport
+ *		The error of an attempt that got no complete answer.
+ */
+static void
+cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
+				  CfFailure *fail)
+{
+	StringInfoData detail;
+	CURLcode	code = res->curl_code;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "%s", cf_request_label(rs));
+	if (rs->attempts > 1)
+		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
+	appendStringInfo(&detail, ": %s.",
+					 cf_sanitize(res->curl_error, strlen(res->curl_error),
+								 CURL_ERROR_SIZE, false));
+	if (res->status != 0)
+		appendStringInfo(&detail, " HTTP status %ld.", res->status);
+
+	fail->sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+	fail->detail = cf_redact(ex->conn, detail.data);
+
+	switch (code)
+	{
+		case CURLE_OPERATION_TIMEDOUT:
+			fail->message = pstrdup("Cloudflare API request timed out");
+			fail->hint = psprintf("The limits are connect_timeout_ms (%ld) and request_timeout_ms (%ld).",
+								  ex->conn->connect_timeout_ms,
+								  ex->conn->request_timeout_ms);
+			break;
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+			fail->message = pstrdup("could not connect to the Cloudflare API");
+			break;
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		case CURLE_SSL_INVALIDCERTSTATUS:
+		case CURLE_SSL_CRL_BADFILE:
+			fail->message = pstrdup("could not establish a TLS connection to the Cloudflare API");
+			break;
+		default:
+			fail->message = pstrdup("connection to the Cloudflare API failed");
+			break;
+	}
+}
+
+/*
+ * cf_fail_body
+ *		The error of a body that cannot be used: too large, not UTF-8, not
+ *		JSON, cut short, empty, or not declared as JSON.
+ */
+static void
+cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	if (res->status != 0)
+		appendStringInfo(&detail, "HTTP status %ld for %s", res->status,
+						 cf_request_label(rs));
+	else
+		appendStringInfoString(&detail, cf_request_label(rs));
+	if (res->headers.content_type[0] != '\0')
+		appendStringInfo(&detail, " (Content-Type: %s)",
+						 res->headers.content_type);
+	appendStringInfoChar(&detail, '.');
+
+	fail->sqlstate = ERRCODE_FDW_INVALID_DATA_TYPE;
+	switch (res->body_error)
+	{
+		case CF_BODY_TOO_LARGE:
+			fail->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			fail->message = psprintf("Cloudflare API response exceeds max_response_bytes (" INT64_FORMAT " bytes)",
+									 (int64) ex->conn->max_response_bytes);
+			fail->hint = pstrdup("Raise the server option max_response_bytes, or lower page_size.");
+			break;
+		case CF_BODY_BAD_UTF8:
+			fail->sqlstate = ERRCODE_CHARACTER_NOT_IN_REPERTOIRE;
+			fail->message = pstrdup("invalid UTF-8 in Cloudflare API response");
+			break;
+		case CF_BODY_BAD_JSON:
+			fail->message = pstrdup("invalid JSON in Cloudflare API response");
+			appendStringInfo(&detail, " The parser says: %s.",
+							 res->json_error);
+			break;
+		case CF_BODY_TRUNCATED:
+			fail->message = pstrdup("truncated JSON in Cloudflare API response");
+			break;
+		case CF_BODY_OK:
+			if (res->root == NULL)
+				fail->message = pstrdup("empty Cloudflare API response where JSON was expected");
+			else
+				fail->message = pstrdup("Cloudflare API response is not declared as JSON");
+			break;
+	}
+	if (res->body_error != CF_BODY_TOO_LARGE)
+		cf_append_tail(&detail, rs, res);
+	else if (res->headers.cf_ray[0] != '\0')
+		appendStringInfo(&detail, " cf-ray: %s.", res->headers.cf_ray);
+	fail->detail = cf_redact(ex->conn, detail.data);
+}
+
+/*
+ * cf_append_cf_errors
+ *		Appends the "code: message" pairs of a Cloudflare envelope's
+ *		errors[] (and their error_chain), and returns the first message.
+ */
+static void
+cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first)
+{
+	struct json_object *errors;
+	size_t		n;
+	int			shown = 0;
+
+	if (!json_object_object_get_ex(root, "errors", &errors) ||
+		json_object_get_type(errors) != json_type_array)
+		return;
+	n = json_object_array_length(errors);
+	for (size_t i = 0; i < n && shown < CF_DETAIL_MAX_ERRORS; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(errors, i);
+		struct json_object *code = NULL;
+		struct json_object *msg = NULL;
+		struct json_object *chain = NULL;
+		const char *codestr;
+		char	   *msgstr;
+
+		if (json_object_get_type(e) != json_type_object)
+			continue;
+		json_object_object_get_ex(e, "code", &code);
+		json_object_object_get_ex(e, "message", &msg);
+		codestr = code ? json_object_get_string(code) : "?";
+		msgstr = msg && json_object_get_type(msg) == json_type_string
+			? cf_sanitize(json_object_get_string(msg),
+						  json_object_get_string_len(msg),
+						  CF_DETAIL_MSG_CHARS, true)
+			: pstrdup("(no message)");
+		if (*first == NULL && msg != NULL)
+			*first = msgstr;
+		appendStringInfo(buf, "%s %s: %s", shown == 0 ? " Errors:" : ";",
+						 cf_sanitize(codestr, strlen(codestr), 20, false),
+						 msgstr);
+		shown++;
+
+		if (json_object_object_get_ex(e, "error_chain", &chain) &&
+			json_object_get_type(chain) == json_type_array)
+		{
+			size_t		nc = json_object_array_length(chain);
+
+			for (size_t j = 0; j < nc && j < CF_DETAIL_MAX_ERRORS; j++)
+			{
+				struct json_object *c = json_object_array_get_idx(chain, j);
+				struct json_object *cc = NULL;
+				struct json_object *cm = NULL;
+				const char *ccs;
+
+				if (json_object_get_type(c) != json_type_object)
+					continue;
+				json_object_object_get_ex(c, "code", &cc);
+				json_object_object_get_ex(c, "message", &cm);
+				ccs = cc ? json_object_get_string(cc) : "?";
+				appendStringInfo(buf, " (%s: %s)",
+								 cf_sanitize(ccs, strlen(ccs), 20, false),
+								 cm && json_object_get_type(cm) == json_type_string
+								 ? cf_sanitize(json_object_get_string(cm),
+											   json_object_get_string_len(cm),
+											   CF_DETAIL_MSG_CHARS, true)
+								 : "(no message)");
+			}
+		}
+	}
+	if (shown > 0)
+		appendStringInfoChar(buf, '.');
+}
+
+/*
+ * cf_append_tail
+ *		Appends the start of a body that is not a JSON object (an HTML error
+ *		page, say) and the cf-ray.
+ */
+static void
+cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
+{
+	bool		is_object = res->root != NULL &&
+		json_object_get_type(res->root) == json_type_object;
+
+	if (!is_object && res->head_len > 0)
+	{
+		size_t		len = res->head_len;
+
+		appendStringInfo(buf, " Response begins: \"%s\"%s",
+						 cf_sanitize(res->head, len, CF_DETAIL_BODY_CHARS,
+									 false),
+						 res->body_bytes > CF_DETAIL_BODY_CHARS ? " (cut)" : "");
+		appendStringInfoChar(buf, '.');
+	}
+	if (res->headers.cf_ray[0] != '\0')
+		appendStringInfo(buf, " cf-ray: %s.", res->headers.cf_ray);
+}
+
+/*
+ * cf_sanitize
+ *		A printable copy of remote text: at most max characters, control
+ *		characters as spaces, and bytes outside ASCII as \xNN unless the
+ *		text is known UTF-8 and the database is UTF-8 too.
+ */
+static char *
+cf_sanitize(const char *s, size_t len, size_t max, bool utf8)
+{
+	StringInfoData buf;
+	bool		keep8 = utf8 && GetDatabaseEncoding() == PG_UTF8;
+	size_t		shown = 0;
+
+	initStringInfo(&buf);
+	for (size_t i = 0; i < len && shown < max; i++, shown++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\n' || c == '\r' || c == '\t')
+			appendStringInfoChar(&buf, ' ');
+		else if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02X", c);
+		else if (c < 0x80)
+			appendStringInfoChar(&buf, (char) c);
+		else if (keep8)
+		{
+			int			clen = pg_utf_mblen((const unsigned char *) &s[i]);
+
+			if (clen < 1 || i + clen > len)
+				break;
+			appendBinaryStringInfo(&buf, &s[i], clen);
+			i += clen - 1;
+		}
+		else
+			appendStringInfo(&buf, "\\x%02X", c);
+	}
+	if (shown < len && max < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
+ * cf_redact
+ *		Replaces any credential of the connection found in s.  Responses
+ *		should never carry them, but a misbehaving proxy might echo the
+ *		request, and that text must not reach a message.
+ */
+static char *
+cf_redact(CfConnection *conn, char *s)
+{
+	static const char *const prefixes[] = {
+		"Authorization: Bearer ", "X-Auth-Key: ", "X-Auth-Email: "
+	};
+
+	if (s == NULL)
+		return NULL;
+	for (struct curl_slist *l = conn->headers; l != NULL; l = l->next)
+	{
+		for (int p = 0; p < lengthof(prefixes); p++)
+		{
+			size_t		plen = strlen(prefixes[p]);
+			const char *secret;
+			size_t		slen;
+			char	   *hit;
+
+			if (strncmp(l->data, prefixes[p], plen) != 0)
+				continue;
+			secret = l->data + plen;
+			slen = strlen(secret);
+			if (slen < 4)
+				continue;
+			while ((hit = strstr(s, secret)) != NULL)
+			{
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				appendBinaryStringInfo(&buf, s, hit - s);
+				appendStringInfoString(&buf, "[redacted]");
+				appendStringInfoString(&buf, hit + slen);
+				s = buf.data;
+			}
+		}
+	}
+	return s;
+}
+
+/*
+ * cf_token_group
+ *		The API token permission a request needs (the x-api-token-group of
+ *		Cloudflare's schema), for the hint of a 403.
+ */
+static const char *
+cf_token_group(CfReqState *rs)
+{
+	bool		read = strcmp(rs->req->method, "GET") == 0;
+
+	if (strncmp(rs->req->path, "/memberships", 12) == 0)
+		return read ? "Memberships Read" : "Memberships Write";
+	return read ? "User Details Read" : "User Details Write";
+}
+
+/* application/json, or any type with a +json suffix. */
+static bool
+cf_is_json_type(const char *content_type)
+{
+	const char *semi = strchr(content_type, ';');
+	size_t		len = semi ? (size_t) (semi - content_type) : strlen(content_type);
+
+	while (len > 0 && content_type[len - 1] == ' ')
+		len--;
+	if (len == 16 && pg_strncasecmp(content_type, "application/json", 16) == 0)
+		return true;
+	return len > 5 && pg_strncasecmp(content_type + len - 5, "+json", 5) == 0;
+}
+
+/* Raises a failure built by cf_fail_*. */
+static void
+cf_raise(CfFailure *fail)
+{
+	if (fail->message_internal)
+		ereport(ERROR,
+				(errcode(fail->sqlstate),
+				 errmsg_internal("%s", fail->message),
+				 fail->detail ? errdetail_internal("%s", fail->detail) : 0,
+				 fail->hint ? errhint("%s", fail->hint) : 0));
+	else
+		ereport(ERROR,
+				(errcode(fail->sqlstate),
+				 errmsg("%s", fail->message),
+				 fail->detail ? errdetail_internal("%s", fail->detail) : 0,
+				 fail->hint ? errhint("%s", fail->hint) : 0));
+}
