@@ -303,6 +303,8 @@ cf_http_setup(CURL *easy, CfHttpTransfer *xfer, const CfHttpRequest *req)
 	 * learn whether it multiplexes (HTTP/2) rather than each opening its own.
 	 */
 	CF_SETOPT(CURLOPT_PIPEWAIT, 1L);
+	if (req->fresh_connect)
+		CF_SETOPT(CURLOPT_FRESH_CONNECT, 1L);
 	CF_SETOPT(CURLOPT_HTTPHEADER, (struct curl_slist *) req->headers);
 	if (req->user_agent != NULL)
 		CF_SETOPT(CURLOPT_USERAGENT, req->user_agent);

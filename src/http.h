@@ -71,6 +71,13 @@ typedef struct CfHttpRequest
 	const char *body;			/* copied; NULL: no body */
 	size_t		body_len;
 	bool		allow_http;		/* plain http too (loopback test servers) */
+
+	/*
+	 * Use a new connection.  libcurl silently sends a request again when a
+	 * reused connection dies before any answer, which is unsafe for a
+	 * request that is not idempotent (libcurl 7.88 cannot turn that off).
+	 */
+	bool		fresh_connect;
 	const char *ca_file;		/* NULL: the system's CAs */
 	const char *user_agent;
 	long		connect_timeout_ms;

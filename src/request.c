@@ -428,6 +428,7 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	hr.body = req->body;
 	hr.body_len = req->body ? strlen(req->body) : 0;
 	hr.allow_http = conn->allow_http;
+	hr.fresh_connect = !rs->idempotent;
 	hr.ca_file = conn->ca_file;
 	hr.user_agent = CF_USER_AGENT;
 	hr.connect_timeout_ms = conn->connect_timeout_ms;
@@ -732,6 +733,18 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 
 		if (status == 204 && res->body_bytes == 0)
 			return CF_DONE;
+
+		/*
+		 * A body that ends inside the JSON value, though the transfer was
+		 * complete, was most likely cut on its way (a proxy); other bad
+		 * bodies would come back the same.
+		 */
+		if (res->body_error == CF_BODY_TRUNCATED && rs->idempotent &&
+			retries_left)
+		{
+			*wait_ms = cf_backoff_ms(rs->attempts);
+			return CF_RETRY;
+		}
 		if (res->body_error != CF_BODY_OK || res->root == NULL ||
 			(res->headers.content_type[0] != '\0' &&
 			 !cf_is_json_type(res->headers.content_type)))
@@ -1078,8 +1091,10 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
 						 cf_request_label(rs));
 	else
 		appendStringInfoString(&detail, cf_request_label(rs));
+	if (rs->attempts > 1)
+		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
 	if (res->headers.content_type[0] != '\0')
-		appendStringInfo(&detail, " (Content-Type: %s)",
+		appendStringInfo(&detail, ", Content-Type %s",
 						 res->headers.content_type);
 	appendStringInfoChar(&detail, '.');
 
@@ -1102,7 +1117,8 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
 							 res->json_error);
 			break;
 		case CF_BODY_TRUNCATED:
-			fail->message = pstrdup("truncated JSON in Cloudflare API response");
+			fail->message = pstrdup("invalid JSON in Cloudflare API response");
+			appendStringInfoString(&detail, " The body ends inside a JSON value.");
 			break;
 		case CF_BODY_OK:
 			if (res->root == NULL)
