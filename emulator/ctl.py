@@ -5,6 +5,7 @@ The emulator's base URL (http://HOST:PORT, without /client/v4) comes from the
 environment variable CF_EMULATOR_URL.  Made for shell scripts and psql's \\!:
 
   ctl.py log                    one line per API request: METHOD path?query[ body]
+                                (raw CR and LF in a body are shown as \\r and \\n)
   ctl.py clear                  empty the request log
   ctl.py reset                  restore the start-up data; clear log, faults, config
   ctl.py fault '<json rule>'    add a fault rule (or a JSON array of rules)
@@ -71,7 +72,8 @@ def log_line(r):
     if r.get("query"):
         line += "?" + r["query"]
     if r.get("body") is not None:
-        line += " " + r["body"]
+        # one line per request, whatever the body holds
+        line += " " + r["body"].replace("\r", "\\r").replace("\n", "\\n")
     return line
 
 

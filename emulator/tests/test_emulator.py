@@ -1582,6 +1582,8 @@ class TestCtl(EmuTest):
             "GET /memberships"])
         self.assertEqual(self.ctl("clear").returncode, 0)
         self.assertEqual(self.ctl("log").stdout, "")
+        self.c.request("POST", "/organizations", raw_body=b'{\n  "name": "two\\\\lines"\n}')
+        self.assertEqual(self.ctl("log").stdout, 'POST /organizations {\\n  "name": "two\\\\lines"\\n}\n')
 
     def test_reset_fault_config(self):
         self.ok("DELETE", "/organizations/" + INITECH_SANDBOX)
