@@ -1222,11 +1222,9 @@ cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
 	{
 		size_t		len = res->head_len;
 
-		appendStringInfo(buf, " Response begins: \"%s\"%s",
+		appendStringInfo(buf, " Response begins: \"%s\".",
 						 cf_sanitize(res->head, len, CF_DETAIL_BODY_CHARS,
-									 false),
-						 res->body_bytes > CF_DETAIL_BODY_CHARS ? " (cut)" : "");
-		appendStringInfoChar(buf, '.');
+									 false));
 	}
 	if (res->headers.cf_ray[0] != '\0')
 		appendStringInfo(buf, " cf-ray: %s.", res->headers.cf_ray);
@@ -1234,9 +1232,10 @@ cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
 
 /*
  * cf_sanitize
- *		A printable copy of remote text: at most max characters, control
- *		characters as spaces, and bytes outside ASCII as \xNN unless the
- *		text is known UTF-8 and the database is UTF-8 too.
+ *		A printable one-line copy of remote text: at most max characters,
+ *		runs of white space as one space, other control characters and
+ *		bytes outside ASCII as \xNN, unless the text is known UTF-8 and the
+ *		database is UTF-8 too.
  */
 static char *
 cf_sanitize(const char *s, size_t len, size_t max, bool utf8)
@@ -1244,14 +1243,18 @@ cf_sanitize(const char *s, size_t len, size_t max, bool utf8)
 	StringInfoData buf;
 	bool		keep8 = utf8 && GetDatabaseEncoding() == PG_UTF8;
 	size_t		shown = 0;
+	size_t		i;
 
 	initStringInfo(&buf);
-	for (size_t i = 0; i < len && shown < max; i++, shown++)
+	for (i = 0; i < len && shown < max; i++, shown++)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if (c == '\n' || c == '\r' || c == '\t')
-			appendStringInfoChar(&buf, ' ');
+		if (c == '\n' || c == '\r' || c == '\t' || c == ' ')
+		{
+			if (buf.len > 0 && buf.data[buf.len - 1] != ' ')
+				appendStringInfoChar(&buf, ' ');
+		}
 		else if (c < 0x20 || c == 0x7F)
 			appendStringInfo(&buf, "\\x%02X", c);
 		else if (c < 0x80)
@@ -1268,7 +1271,9 @@ cf_sanitize(const char *s, size_t len, size_t max, bool utf8)
 		else
 			appendStringInfo(&buf, "\\x%02X", c);
 	}
-	if (shown < len && max < len)
+	if (buf.len > 0 && buf.data[buf.len - 1] == ' ')
+		buf.data[--buf.len] = '\0';
+	if (i < len)
 		appendStringInfoString(&buf, "...");
 	return buf.data;
 }
