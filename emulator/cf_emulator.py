@@ -385,6 +385,9 @@ class GenDataset:
         return user if user["email"].lower() == email.lower() else None
 
     # memberships ----------------------------------------------------------
+    def membership_status(self, m):
+        return MEMBERSHIP_STATUSES[_mix(self.seed, m, 6) % 3]
+
     def membership(self, m):
         x = _mix(self.seed, m, 6)
         rec = {
@@ -811,6 +814,18 @@ class Store:
             return self.base.membership(m)
         return r
 
+    def ms_status(self, m):
+        r = self.ms_mat.get(m, _MISSING)
+        if r is _MISSING:
+            return self.base.membership_status(m)
+        return r["status"]
+
+    def ms_id(self, m):
+        r = self.ms_mat.get(m, _MISSING)
+        if r is _MISSING:
+            return self.base.gid("membership", m)
+        return r["id"]
+
     def all_memberships(self):
         return [m for m in range(self.ms_total) if self.ms_mat.get(m, _MISSING) is not None]
 
@@ -819,7 +834,10 @@ class Store:
             aid = r["account_id"]
             i = self.org_of_account(aid)
             acct = None
-            if i is not None:
+            if i is not None and i < self.n_base and self.mat.get(i, _MISSING) is _MISSING:
+                k = self.base.index_of("account", aid, self.base.n * self.base.A)
+                acct = self.base.account(k)
+            elif i is not None:
                 acct = next((a for a in self.accounts_of(i) if a["id"] == aid), None)
             if acct is None:
                 return {"id": aid, "name": "", "type": "standard"}
@@ -1261,25 +1279,25 @@ class Api:
         f = {"status": status, "order": order, "direction": direction, **names}
 
         def compute():
-            rows = []
-            for m in st.all_memberships():
-                r = st.ms_rec(m)
-                if status and r["status"] != status:
-                    continue
-                acct = st.ms_account(r)
-                if any(acct["name"].lower() != v for v in names.values()):
-                    continue
-                if order == "id":
-                    key = (r["id"], m)
-                elif order == "account.name":
-                    key = (acct["name"].lower(), acct["name"], m)
-                elif order == "status":
-                    key = (r["status"], m)
-                else:
-                    key = (m,)
-                rows.append(key)
-            rows.sort(reverse=(direction == "desc"))
-            return [k[-1] for k in rows]
+            rows = st.all_memberships()
+            if status:
+                rows = [m for m in rows if st.ms_status(m) == status]
+            if names:
+                rows = [m for m in rows
+                        if all(st.ms_account(st.ms_rec(m))["name"].lower() == v for v in names.values())]
+            if order == "id":
+                keys = [(st.ms_id(m), m) for m in rows]
+            elif order == "account.name":
+                keys = []
+                for m in rows:
+                    n = st.ms_account(st.ms_rec(m))["name"]
+                    keys.append((n.lower(), n, m))
+            elif order == "status":
+                keys = [(st.ms_status(m), m) for m in rows]
+            else:
+                return rows[::-1] if direction == "desc" else rows
+            keys.sort(reverse=(direction == "desc"))
+            return [k[-1] for k in keys]
 
         rows = self._cached(("memberships", canon_json(f)), compute)
         chunk = rows[(page - 1) * per_page: page * per_page]
