@@ -11,7 +11,7 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM organizations WHERE id = '8ih0z5pf
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE id = '8ih0z5pf164xl3q48c2wuvqmuupnfxg2';
 SELECT name FROM organizations WHERE id = 'no-such-org';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 EXPLAIN (COSTS OFF) SELECT name FROM organizations
  WHERE id IN ('8ih0z5pf164xl3q48c2wuvqmuupnfxg2', '2qcqt9edex1pj0n560wir7mr6038u3mi');
 \! python3 emulator/ctl.py clear
@@ -19,7 +19,7 @@ SELECT name FROM organizations
  WHERE id IN ('8ih0z5pf164xl3q48c2wuvqmuupnfxg2', '2qcqt9edex1pj0n560wir7mr6038u3mi') ORDER BY 1;
 SELECT name FROM organizations
  WHERE id = ANY (ARRAY['2qcqt9edex1pj0n560wir7mr6038u3mi', NULL]) ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE name = 'Initech';
 SELECT name FROM organizations WHERE name = 'initech';
@@ -30,19 +30,19 @@ SELECT name FROM organizations WHERE name LIKE 'Globex_Se%' ORDER BY 1;
 SELECT name FROM organizations WHERE name LIKE '%e%a%' ORDER BY 1;
 SELECT name FROM organizations WHERE name LIKE 'acme%' ORDER BY 1;
 SELECT name FROM organizations WHERE name LIKE '%' AND parent_id IS NULL ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- patterns whose literal text needs care: escapes, non-ASCII under ILIKE
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE name LIKE 'Acme\_%' ORDER BY 1;
 SELECT name FROM organizations WHERE name LIKE 'Acme#%' ESCAPE '#' ORDER BY 1;
 SELECT name FROM organizations WHERE name ILIKE 'ÄCME%' ORDER BY 1;
 SELECT name FROM organizations WHERE name LIKE 'Ä%' ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- the tree
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE parent_id = '9vgaxgt8qhdt5o3a63p067ur9e481bu1' ORDER BY 1;
 SELECT name FROM organizations WHERE parent_id IS NULL ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- filter-only columns echo their value, and take nothing but =
 EXPLAIN (COSTS OFF) SELECT name, containing_account FROM organizations
  WHERE containing_account = 'nozzqp9md1jkci4o0kshh05ttmtt9j1g';
@@ -52,7 +52,7 @@ SELECT name, containing_account FROM organizations
 SELECT name, containing_organization FROM organizations
  WHERE containing_organization = '83oejlo7gdtlak4bc4itdbjgqmvdcc2t' ORDER BY 1;
 SELECT name FROM organizations WHERE containing_user = '03g0q9s5l5okboslmazbg0bmmci4allo' ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 SELECT name FROM organizations WHERE containing_user LIKE 'x%';
 SELECT name FROM organizations WHERE containing_user IS NULL;
 SELECT name FROM organizations WHERE containing_user <> 'x';
@@ -65,20 +65,20 @@ EXPLAIN (COSTS OFF) EXECUTE by_name('Initech');
 \! python3 emulator/ctl.py clear
 EXECUTE by_name('Initech');
 EXECUTE by_name('Globex Retail');
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 PREPARE by_pattern(text) AS SELECT name FROM organizations WHERE name LIKE $1 ORDER BY 1;
 EXPLAIN (COSTS OFF) EXECUTE by_pattern('Glob%');
 \! python3 emulator/ctl.py clear
 EXECUTE by_pattern('Glob%');
 EXECUTE by_pattern('%');
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 RESET plan_cache_mode;
 SET cloudflare_test.org = 'Initech Payments';
 EXPLAIN (COSTS OFF) SELECT id FROM organizations WHERE name = current_setting('cloudflare_test.org');
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE name = current_setting('cloudflare_test.org');
 SELECT count(*) FROM organizations WHERE name = (CASE WHEN random() < 2 THEN 'Initech' END);
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- organization_members
 EXPLAIN (COSTS OFF) SELECT user_email FROM organization_members
@@ -91,7 +91,7 @@ SELECT count(*) FROM organization_members
  WHERE organization_id IN ('2qcqt9edex1pj0n560wir7mr6038u3mi', 'su0xsch873cb0979067rjp3r3q0ezpim');
 SELECT user_email FROM organization_members
  WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi' AND status = 'canceled';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- values outside the API's enum are never sent
 \! python3 emulator/ctl.py clear
 SELECT count(*) FROM organization_members
@@ -99,7 +99,7 @@ SELECT count(*) FROM organization_members
 SELECT count(*) FROM organization_members
  WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi' AND status IN ('bogus', 'active');
 SELECT count(*) FROM organization_members WHERE organization_id = NULL;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- one member by id needs its organization
 EXPLAIN (COSTS OFF) SELECT user_email FROM organization_members
  WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi' AND id = 'x';
@@ -108,7 +108,7 @@ SELECT user_email FROM organization_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND id = 'vo06kb8lwuu4vtst6oirb9nv2ch8l08z';
 SELECT user_email FROM organization_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND id = 'no-such-member';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 \! python3 emulator/ctl.py clear
 SELECT organization_id, status FROM organization_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND user_email = 'user@example.com';
@@ -116,7 +116,7 @@ SELECT user_email FROM organization_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND user_email LIKE '%@acme.example' ORDER BY 1;
 SELECT user_email FROM organization_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND user_email ILIKE 'USER@%' ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- organization_accounts: name filters and ORDER BY (PostgreSQL still sorts)
 EXPLAIN (COSTS OFF) SELECT name FROM organization_accounts
@@ -128,13 +128,13 @@ SELECT name FROM organization_accounts
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND name ILIKE 'acme p%';
 SELECT name FROM organization_accounts
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND name = 'Acme Production';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- organization_profiles
 \! python3 emulator/ctl.py clear
 SELECT business_name FROM organization_profiles WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi';
 SELECT business_name FROM organization_profiles WHERE organization_id = 'nk7wp4x1jmd7wihdrfasc8cw7utqvif6';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- memberships
 EXPLAIN (COSTS OFF) SELECT account_name FROM memberships WHERE status = 'pending' ORDER BY account_name;
@@ -144,7 +144,7 @@ SELECT status FROM memberships WHERE account_name = 'Acme Production';
 SELECT count(*) FROM memberships WHERE status = 'Pending';
 SELECT account_name, policies IS NOT NULL AS has_policies
   FROM memberships WHERE id = 't7nxeit601f5wrzcxfbl8e5jj6r998rv';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- LIMIT shrinks the page when the API answers every clause
 EXPLAIN (COSTS OFF) SELECT name FROM organizations LIMIT 2;
@@ -152,19 +152,19 @@ EXPLAIN (COSTS OFF) SELECT name FROM organizations LIMIT 2;
 SELECT count(*) FROM (SELECT name FROM organizations LIMIT 2) s;
 SELECT count(*) FROM (SELECT name FROM organizations WHERE parent_id IS NULL LIMIT 2 OFFSET 1) s;
 SELECT count(*) FROM (SELECT id FROM memberships LIMIT 3) s;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 -- ... and not when a clause is checked only locally, or a sort sits above
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE name ~ 'Lab' LIMIT 1;
 SELECT name FROM organizations ORDER BY name LIMIT 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- pushdown 'false': everything is filtered locally, with the same rows
 ALTER FOREIGN TABLE organizations OPTIONS (ADD pushdown 'false');
 EXPLAIN (COSTS OFF) SELECT name FROM organizations WHERE name LIKE 'Acme%';
 \! python3 emulator/ctl.py clear
 SELECT name FROM organizations WHERE name LIKE 'Acme%' ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 SELECT name FROM organizations WHERE containing_user = 'x';
 ALTER FOREIGN TABLE organizations OPTIONS (DROP pushdown);
 
@@ -174,4 +174,7 @@ SELECT count(*) FROM organizations WHERE name = 'a&page_size=1#x';
 SELECT count(*) FROM organizations WHERE id = '../memberships';
 SELECT count(*) FROM organization_members WHERE organization_id = E'x/y?z\r\nX-Injected: 1';
 SELECT count(*) FROM organizations WHERE name = 'Zoë ''quoted'' %20';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
+
+-- clean up
+DROP SERVER cf CASCADE;

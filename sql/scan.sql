@@ -37,7 +37,7 @@ CREATE TEMP TABLE emu_profiles (j jsonb);
 \! python3 emulator/ctl.py clear
 SELECT (SELECT count(*) FROM cf.organizations) AS fdw,
        (SELECT count(*) FROM emu_orgs) AS emulator;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 CREATE TEMP VIEW want_orgs AS
 SELECT j->>'id' AS id, j->>'name' AS name, (j->>'create_time')::timestamptz AS create_time,
        j->'parent'->>'id' AS parent_id, j->'parent'->>'name' AS parent_name,
@@ -58,7 +58,7 @@ RESET timezone;
 -- organization_accounts (a fan-out over every organization)
 \! python3 emulator/ctl.py clear
 SELECT count(*) = (SELECT count(*) FROM emu_accounts) AS all_accounts FROM cf.organization_accounts;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 SELECT count(*) AS missing_or_different FROM (
   SELECT j->>'organization_id', j->>'id', j->>'name', j->>'type', (j->>'created_on')::timestamptz,
          j->'settings', j->'settings'->>'abuse_contact_email',
@@ -77,7 +77,7 @@ SELECT o.name AS organization, a.name, a.type, a.enforce_twofactor, a.api_access
 -- organization_profiles: from the embedded profiles, and one by one
 \! python3 emulator/ctl.py clear
 SELECT count(*) = (SELECT count(*) FROM emu_profiles) AS all_profiles FROM cf.organization_profiles;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 SELECT count(*) AS missing_or_different FROM (
   SELECT j->>'organization_id', j->>'business_name', j->>'business_email',
          j->>'business_address', j->>'business_phone', j->>'external_metadata'
@@ -92,7 +92,7 @@ SELECT business_name, external_metadata::jsonb->>'tier' AS tier
   FROM cf.organization_profiles
  WHERE organization_id IN ('83swwm38cort1r31ioqntjqrdp4v52wl', 'ui7v0g2hcxjnwl50dvacvvq27od2rhh9')
  ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 
 -- organization_members
 \! python3 emulator/ctl.py clear
@@ -111,7 +111,7 @@ SELECT user_name, user_email FROM cf.organization_members
 \! python3 emulator/ctl.py clear
 SELECT count(*) = (SELECT count(*) FROM emu_memberships) AS all_memberships,
        count(policies) AS with_policies FROM cf.memberships;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | LC_ALL=C sort
 SELECT count(*) AS missing_or_different FROM (
   SELECT j->>'id', j->>'status', (j->>'api_access_enabled')::boolean,
          ARRAY(SELECT jsonb_array_elements_text(j->'roles')), j->'permissions',
@@ -120,3 +120,7 @@ SELECT count(*) AS missing_or_different FROM (
   EXCEPT SELECT id, status, api_access_enabled, roles, permissions,
                 account_id, account_name, account_type FROM cf.memberships) d;
 SELECT account_name, status, roles FROM cf.memberships ORDER BY account_name, id;
+
+-- clean up
+DROP SERVER cf CASCADE;
+DROP SCHEMA cf CASCADE;

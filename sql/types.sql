@@ -11,7 +11,8 @@ CREATE FOREIGN TABLE org_types (
   created timestamp OPTIONS (json_path 'create_time'),
   created_day date OPTIONS (json_path 'create_time'),
   created_tz timestamptz(0) OPTIONS (json_path 'create_time'),
-  title varchar(12) OPTIONS (json_path 'name'),
+  created_full timestamptz OPTIONS (json_path 'create_time'),
+  title varchar(40) OPTIONS (json_path 'name'),
   id text,
   tags text[] OPTIONS (json_path 'meta.hierarchy_tags'),
   flags json OPTIONS (json_path 'meta.tenant_flags'),
@@ -21,7 +22,7 @@ CREATE FOREIGN TABLE org_types (
 ) SERVER cf OPTIONS (resource 'organizations');
 SET timezone = 'America/New_York';
 -- timestamp gets the UTC time (never the offset dropped), date the UTC date
-SELECT title, created, created_day, created_tz, created = (created_tz AT TIME ZONE 'UTC') AS utc,
+SELECT title, created, created_day, created_tz, created = (created_full AT TIME ZONE 'UTC') AS utc,
        array_length(tags, 1) AS depth, flags->>'sub_org_creation' AS sub_orgs, plan,
        nothing, parent_id IS NULL AS root
   FROM org_types ORDER BY created_tz, title;
@@ -55,7 +56,7 @@ CREATE FOREIGN TABLE bad_obj (meta integer) SERVER cf OPTIONS (resource 'organiz
 SELECT * FROM bad_obj;
 CREATE FOREIGN TABLE bad_len (name varchar(5)) SERVER cf OPTIONS (resource 'organizations');
 SELECT * FROM bad_len;
-CREATE FOREIGN TABLE bad_domain (email short_email CHECK (true) OPTIONS (json_path 'user.email'),
+CREATE FOREIGN TABLE bad_domain (email short_email OPTIONS (json_path 'user.email'),
   status member_status, organization_id text)
   SERVER cf OPTIONS (resource 'organization_members');
 CREATE TYPE tiny_status AS ENUM ('active');
@@ -66,31 +67,32 @@ SELECT * FROM bad_domain;
 ALTER FOREIGN TABLE org_types OPTIONS (ADD page_size '5');
 \! python3 emulator/ctl.py clear
 SELECT count(*), count(DISTINCT id) FROM org_types;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 ALTER FOREIGN TABLE org_types OPTIONS (SET page_size '13');
 \! python3 emulator/ctl.py clear
 SELECT count(*), count(DISTINCT id) FROM org_types;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 CREATE FOREIGN TABLE paged_members (id text, organization_id text)
   SERVER cf OPTIONS (resource 'organization_members', page_size '4');
 \! python3 emulator/ctl.py clear
 SELECT count(*), count(DISTINCT id) FROM paged_members
  WHERE organization_id = '9vgaxgt8qhdt5o3a63p067ur9e481bu1';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 \! python3 emulator/ctl.py clear
 SELECT count(*), count(DISTINCT id) FROM paged_members
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl';
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 CREATE FOREIGN TABLE paged_memberships (id text, account_name text)
   SERVER cf OPTIONS (resource 'memberships', page_size '5');
 \! python3 emulator/ctl.py clear
 SELECT count(*), count(DISTINCT id) FROM paged_memberships;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 
 -- rescans: the inner side of a nested loop, with and without new parameters
 IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cf INTO public;
 CREATE TEMP TABLE wanted (org_name text);
 INSERT INTO wanted VALUES ('Acme Europe'), ('Initech'), ('No Such Org');
+ANALYZE wanted;
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;
 SET enable_material = off;
@@ -98,17 +100,18 @@ EXPLAIN (COSTS OFF)
 SELECT w.org_name, o.id FROM wanted w JOIN organizations o ON o.name = w.org_name;
 \! python3 emulator/ctl.py clear
 SELECT w.org_name, o.id FROM wanted w JOIN organizations o ON o.name = w.org_name ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 -- a correlated subquery rescans with a new organization each time
 \! python3 emulator/ctl.py clear
 SELECT o.name,
        (SELECT count(*) FROM organization_members m WHERE m.organization_id = o.id) AS members
   FROM organizations o WHERE o.parent_id IS NULL ORDER BY 1;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 -- an unparameterized inner side is rescanned as it is
 SELECT w.org_name, count(m.id)
   FROM wanted w LEFT JOIN memberships m ON m.account_name LIKE w.org_name || '%'
  GROUP BY 1 ORDER BY 1;
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 RESET enable_material;
@@ -126,6 +129,11 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM organization
 ALTER SERVER cf OPTIONS (ADD max_requests '5');
 \! python3 emulator/ctl.py clear
 SELECT count(*) FROM organization_members;
-\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
 SELECT count(*) FROM organization_members WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi';
 ALTER SERVER cf OPTIONS (DROP max_requests);
+
+-- clean up
+DROP SERVER cf CASCADE;
+DROP TYPE member_status, tiny_status CASCADE;
+DROP DOMAIN short_email CASCADE;

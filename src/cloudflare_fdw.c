@@ -1396,17 +1396,23 @@ cf_fetch_driver_page(CfScanState *st)
 	 * With the total known after the first page, a fan-out that cannot
 	 * fit in max_requests fails now rather than half-way.
 	 */
-	if (d->pages == 1 && !d->done)
+	if (d->pages == 1)
 	{
 		struct json_object *info;
 		struct json_object *total;
+		int64		orgs = -1;
 
-		if (json_object_object_get_ex(req->root, "result_info", &info) &&
-			json_object_object_get_ex(info, "total_size", &total) &&
-			json_object_get_type(total) == json_type_int)
+		if (d->done)
+			orgs = d->nitems;
+		else if (json_object_object_get_ex(req->root, "result_info", &info) &&
+				 json_object_object_get_ex(info, "total_size", &total) &&
+				 json_object_get_type(total) == json_type_int)
+			orgs = json_object_get_int64(total);
+
+		if (orgs >= 0)
 		{
-			int64		orgs = json_object_get_int64(total);
-			int64		need = orgs + (orgs + 999) / 1000;
+			int64		org_page = Max(Min(st->opts.page_size, 1000), 1);
+			int64		need = orgs + (orgs + org_page - 1) / org_page;
 
 			if (need > st->opts.max_requests)
 				ereport(ERROR,
