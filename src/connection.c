@@ -31,6 +31,7 @@
 #include "commands/defrem.h"
 #include "http.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -93,6 +94,8 @@ cf_get_connection(ForeignServer *server, UserMapping *user)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 					 errmsg("could not initialize libcurl")));
+		/* connection sockets count against max_files_per_process */
+		cf_http_set_fd_hooks(cf_http, AcquireExternalFD, ReleaseExternalFD);
 	}
 
 	entry = hash_search(cf_conn_cache, &user->umid, HASH_ENTER, &found);

@@ -30,6 +30,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -52,6 +55,18 @@
 #define FNV1A_OFFSET	UINT64_C(0xcbf29ce484222325)
 #define FNV1A_PRIME		UINT64_C(0x100000001b3)
 
+/*
+ * A socket counted against the caller's fd budget, known by its inode too:
+ * libcurl 7.88 closes a socket whose connect is abandoned without calling
+ * the close callback, and the fd number may then be reused by anyone.
+ */
+typedef struct CfHttpFd
+{
+	curl_socket_t fd;
+	dev_t		dev;
+	ino_t		ino;
+} CfHttpFd;
+
 /* A socket libcurl wants watched. */
 typedef struct CfHttpSocket
 {
@@ -67,6 +82,8 @@ struct CfHttpTransfer
 	void	   *tag;
 	bool		in_multi;		/* added and not yet finished */
 	bool		completed;		/* finished normally: easy is reusable */
+	bool		fd_refused;		/* the fd budget refused a socket */
+	CfHttp	   *http;
 
 	/* body state */
 	struct json_tokener *tok;
@@ -95,6 +112,13 @@ struct CfHttp
 	uint64_t	generation;		/* bumped whenever socks changes */
 	bool		timer_set;
 	int64_t		timer_deadline_us;	/* CLOCK_MONOTONIC */
+
+	/* the caller's accounting of connection sockets, or NULL */
+	CfHttpFdAcquire fd_acquire;
+	CfHttpFdRelease fd_release;
+	CfHttpFd   *fds;			/* the sockets counted */
+	int			nfds;
+	int			maxfds;
 };
 
 static bool cf_http_global_done = false;
@@ -117,6 +141,11 @@ static CURLcode cf_http_setup(CURL *easy, CfHttpTransfer *xfer,
 static void cf_http_copy_value(char *dst, size_t dstlen, const char *src,
 							   size_t len);
 static void cf_http_unlink(CfHttp *http, CfHttpTransfer *xfer);
+static curl_socket_t cf_http_open_cb(void *clientp, curlsocktype purpose,
+									 struct curl_sockaddr *address);
+static int	cf_http_close_cb(void *clientp, curl_socket_t item);
+static void cf_http_fd_forget(CfHttp *http, int i);
+static void cf_http_fd_reconcile(CfHttp *http);
 
 /*
  * cf_http_create
@@ -164,6 +193,21 @@ cf_http_create(void)
 }
 
 /*
+ * cf_http_set_fd_hooks
+ *		Lets the caller count the sockets of connections against its own
+ *		budget of file descriptors (PostgreSQL's max_files_per_process).
+ *		Set it before the first transfer: only sockets opened afterwards
+ *		are counted, and each of them is released when it is closed.
+ */
+void
+cf_http_set_fd_hooks(CfHttp *http, CfHttpFdAcquire acquire,
+					 CfHttpFdRelease release)
+{
+	http->fd_acquire = acquire;
+	http->fd_release = release;
+}
+
+/*
  * cf_http_destroy
  *		Stops every transfer and frees the handle and its connections.
  */
@@ -176,6 +220,8 @@ cf_http_destroy(CfHttp *http)
 	while (http->npool > 0)
 		curl_easy_cleanup(http->pool[--http->npool]);
 	curl_multi_cleanup(http->multi);
+	cf_http_fd_reconcile(http);
+	free(http->fds);
 	free(http->socks);
 	free(http);
 }
@@ -219,6 +265,7 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 	json_tokener_set_flags(xfer->tok, JSON_TOKENER_STRICT);
 	xfer->max_bytes = req->max_response_bytes;
 	xfer->tag = req->tag;
+	xfer->http = http;
 	xfer->result.body_hash = FNV1A_OFFSET;
 
 	if (http->npool > 0)
@@ -283,6 +330,18 @@ cf_http_setup(CURL *easy, CfHttpTransfer *xfer, const CfHttpRequest *req)
 	} while (0)
 
 	CF_SETOPT(CURLOPT_PRIVATE, (void *) xfer);
+
+	/*
+	 * A connection outlives the transfer that opened it, so the close
+	 * callback gets the CfHttp, which lives as long as the connections.
+	 */
+	if (xfer->http->fd_acquire != NULL)
+	{
+		CF_SETOPT(CURLOPT_OPENSOCKETFUNCTION, cf_http_open_cb);
+		CF_SETOPT(CURLOPT_OPENSOCKETDATA, (void *) xfer);
+		CF_SETOPT(CURLOPT_CLOSESOCKETFUNCTION, cf_http_close_cb);
+		CF_SETOPT(CURLOPT_CLOSESOCKETDATA, (void *) xfer->http);
+	}
 	CF_SETOPT(CURLOPT_URL, req->url);
 	CF_SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
 	CF_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, protocols);
@@ -341,6 +400,99 @@ cf_http_setup(CURL *easy, CfHttpTransfer *xfer, const CfHttpRequest *req)
 #undef CF_SETOPT
 
 	return rc;
+}
+
+/*
+ * cf_http_open_cb
+ *		Opens a connection's socket if the caller's fd budget allows it.
+ */
+static curl_socket_t
+cf_http_open_cb(void *clientp, curlsocktype purpose,
+				struct curl_sockaddr *address)
+{
+	CfHttpTransfer *xfer = (CfHttpTransfer *) clientp;
+	CfHttp	   *http = xfer->http;
+	curl_socket_t fd;
+	struct stat st;
+
+	/* sockets closed behind our back give their budget back first */
+	cf_http_fd_reconcile(http);
+
+	if (http->nfds == http->maxfds)
+	{
+		int			newmax = http->maxfds ? http->maxfds * 2 : 16;
+		CfHttpFd   *fds = realloc(http->fds, newmax * sizeof(CfHttpFd));
+
+		if (fds == NULL)
+			return CURL_SOCKET_BAD;
+		http->fds = fds;
+		http->maxfds = newmax;
+	}
+	if (!http->fd_acquire())
+	{
+		xfer->fd_refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	fd = socket(address->family, address->socktype, address->protocol);
+	if (fd == CURL_SOCKET_BAD || fstat(fd, &st) != 0)
+	{
+		if (fd != CURL_SOCKET_BAD)
+			close(fd);
+		http->fd_release();
+		return CURL_SOCKET_BAD;
+	}
+	http->fds[http->nfds].fd = fd;
+	http->fds[http->nfds].dev = st.st_dev;
+	http->fds[http->nfds].ino = st.st_ino;
+	http->nfds++;
+	return fd;
+}
+
+/* Closes a socket cf_http_open_cb opened and gives its fd back. */
+static int
+cf_http_close_cb(void *clientp, curl_socket_t item)
+{
+	CfHttp	   *http = (CfHttp *) clientp;
+
+	for (int i = 0; i < http->nfds; i++)
+	{
+		if (http->fds[i].fd == item)
+		{
+			cf_http_fd_forget(http, i);
+			break;
+		}
+	}
+	return close(item);
+}
+
+static void
+cf_http_fd_forget(CfHttp *http, int i)
+{
+	http->fds[i] = http->fds[--http->nfds];
+	http->fd_release();
+}
+
+/*
+ * cf_http_fd_reconcile
+ *		Gives back the budget of counted sockets that are no longer open
+ *		(or whose fd number now names another file): libcurl closed them
+ *		without the close callback.
+ */
+static void
+cf_http_fd_reconcile(CfHttp *http)
+{
+	int			i = 0;
+
+	while (i < http->nfds)
+	{
+		struct stat st;
+
+		if (fstat(http->fds[i].fd, &st) != 0 ||
+			st.st_dev != http->fds[i].dev || st.st_ino != http->fds[i].ino)
+			cf_http_fd_forget(http, i);
+		else
+			i++;
+	}
 }
 
 /*
@@ -808,6 +960,9 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 				 curl_easy_strerror(code));
 	if (code == CURLE_WRITE_ERROR && res->body_error != CF_BODY_OK)
 		res->curl_error[0] = '\0';	/* we stopped it; body_error says why */
+	if (code != CURLE_OK && xfer->fd_refused)
+		snprintf(res->curl_error, sizeof(res->curl_error),
+				 "too many open files in this process to open a connection");
 
 	/*
 	 * The request certainly did not reach the server when libcurl could not
@@ -949,6 +1104,7 @@ cf_http_abort_all(CfHttp *http)
 	while (http->live != NULL)
 		cf_http_release(http, http->live);
 	http->timer_set = false;
+	cf_http_fd_reconcile(http);
 }
 
 /*

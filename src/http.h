@@ -137,9 +137,19 @@ typedef struct CfHttpResult
 	CfHttpHeaders headers;
 } CfHttpResult;
 
+/*
+ * Accounting of the sockets libcurl opens for connections: acquire says
+ * whether one more may be opened, release that one was closed.  Both are
+ * called from inside libcurl, so they must not longjmp.
+ */
+typedef bool (*CfHttpFdAcquire) (void);
+typedef void (*CfHttpFdRelease) (void);
+
 /* Library and handle lifetime. */
 extern CfHttp *cf_http_create(void);
 extern void cf_http_destroy(CfHttp *http);
+extern void cf_http_set_fd_hooks(CfHttp *http, CfHttpFdAcquire acquire,
+								 CfHttpFdRelease release);
 
 /* Transfers. */
 extern CfHttpTransfer *cf_http_start(CfHttp *http, const CfHttpRequest *req,
