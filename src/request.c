@@ -160,6 +160,7 @@ static void cf_exec_start_due(CfExec *ex);
 static void cf_exec_start(CfExec *ex, CfReqState *rs);
 static void cf_exec_collect(CfExec *ex);
 static void cf_exec_wait(CfExec *ex, long timeout);
+static void cf_exec_action(CfExec *ex, curl_socket_t fd, int events);
 static void cf_exec_rebuild_wes(CfExec *ex);
 static long cf_exec_timeout(CfExec *ex);
 static void cf_exec_cleanup(CfExec *ex);
@@ -226,7 +227,11 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	ex->stats = stats;
 	ex->rs = palloc0(sizeof(CfReqState) * nreqs);
 
-	/* every palloc happens here, before any malloc'd state exists */
+	/*
+	 * Each request's tree gets its owner here, registered with the caller's
+	 * context before the tree exists: when a response arrives, the tree
+	 * moves into its owner with nothing in between that could fail.
+	 */
 	for (int i = 0; i < nreqs; i++)
 	{
 		CfReqState *rs = &ex->rs[i];
@@ -359,15 +364,7 @@ cf_exec_loop(CfExec *ex)
 	{
 		cf_exec_start_due(ex);
 		if (cf_http_timeout_ms(ex->http) == 0)
-		{
-			int			rc = cf_http_socket_action(ex->http, CF_HTTP_TIMEOUT, 0);
-
-			if (rc != CURLM_OK)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg_internal("libcurl failed: %s",
-										 curl_multi_strerror(rc))));
-		}
+			cf_exec_action(ex, CF_HTTP_TIMEOUT, 0);
 		cf_exec_collect(ex);
 		if (ex->ndone == ex->nreqs)
 			break;
@@ -562,7 +559,6 @@ cf_exec_wait(CfExec *ex, long timeout)
 	{
 		WaitEvent  *ev = &ex->events[i];
 		int			mask = 0;
-		int			rc;
 
 		if (!(ev->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE)))
 			continue;
@@ -570,23 +566,28 @@ cf_exec_wait(CfExec *ex, long timeout)
 			mask |= CF_HTTP_EV_READ;
 		if (ev->events & WL_SOCKET_WRITEABLE)
 			mask |= CF_HTTP_EV_WRITE;
-		rc = cf_http_socket_action(ex->http, ev->fd, mask);
-		if (rc != CURLM_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg_internal("libcurl failed: %s",
-									 curl_multi_strerror(rc))));
+		cf_exec_action(ex, ev->fd, mask);
 	}
 	if (timed_out || cf_http_timeout_ms(ex->http) == 0)
-	{
-		int			rc = cf_http_socket_action(ex->http, CF_HTTP_TIMEOUT, 0);
+		cf_exec_action(ex, CF_HTTP_TIMEOUT, 0);
+}
 
-		if (rc != CURLM_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg_internal("libcurl failed: %s",
-									 curl_multi_strerror(rc))));
-	}
+/*
+ * cf_exec_action
+ *		Lets libcurl act on a socket or its timeout.  libcurl's callbacks
+ *		run inside and only record; a failure of libcurl itself (out of
+ *		memory) is raised here, after it returned.
+ */
+static void
+cf_exec_action(CfExec *ex, curl_socket_t fd, int events)
+{
+	int			rc = cf_http_socket_action(ex->http, fd, events);
+
+	if (rc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("libcurl failed while running Cloudflare API requests"),
+				 errdetail_internal("%s", curl_multi_strerror(rc))));
 }
 
 /*
