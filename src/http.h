@@ -196,8 +196,10 @@ struct CfConnection
 	int			max_retry_wait_ms;
 
 	/*
-	 * The request headers: credentials, Accept, User-Agent is set apart.
-	 * headers_body adds Content-Type for requests that carry JSON.
+	 * Every request header: the credentials and Accept (User-Agent is an
+	 * option of its own).  headers_body adds Content-Type and an empty
+	 * Expect for requests that carry JSON.  libcurl allocated both; their
+	 * text is overwritten before they are freed.
 	 */
 	struct curl_slist *headers;
 	struct curl_slist *headers_body;

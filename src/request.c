@@ -323,17 +323,19 @@ cf_root_owner_free(void *arg)
 /*
  * cf_url_escape
  *		Percent-encodes one path segment or query value: RFC 3986's
- *		unreserved characters stay, every other byte becomes %XX.
+ *		unreserved characters stay, every other byte of its UTF-8 form
+ *		(the API's encoding, whatever the database's) becomes %XX.
  */
 char *
 cf_url_escape(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t		len = strlen(s);
+	const char *utf8 = pg_server_to_any(s, strlen(s), PG_UTF8);
+	size_t		len = strlen(utf8);
 	char	   *out = palloc(len * 3 + 1);
 	char	   *o = out;
 
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	for (const unsigned char *p = (const unsigned char *) utf8; *p; p++)
 	{
 		unsigned char c = *p;
 
