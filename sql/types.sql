@@ -107,7 +107,12 @@ SELECT o.name,
        (SELECT count(*) FROM organization_members m WHERE m.organization_id = o.id) AS members
   FROM organizations o WHERE o.parent_id IS NULL ORDER BY 1;
 \! python3 emulator/ctl.py log | sed -e 's/page_token=[^&]*/page_token=<token>/'
--- an unparameterized inner side is rescanned as it is
+-- an unparameterized inner side is rescanned as it is: the same request
+-- again, answered from the statement's cache
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(m.id)
+  FROM wanted w LEFT JOIN memberships m ON m.account_name LIKE w.org_name || '%';
+\! python3 emulator/ctl.py clear
 SELECT w.org_name, count(m.id)
   FROM wanted w LEFT JOIN memberships m ON m.account_name LIKE w.org_name || '%'
  GROUP BY 1 ORDER BY 1;

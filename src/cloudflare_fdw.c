@@ -150,9 +150,19 @@ typedef struct CfScanState
 	int			nactive;
 	int			cur;
 
+	MemoryContext query_cxt;	/* the executor's es_query_cxt */
 	MemoryContext scan_cxt;		/* streams; reset on rescan */
 	MemoryContext batch_cxt;	/* the pages of one round; reset per round */
 	MemoryContext temp_cxt;		/* one tuple's values */
+
+	/*
+	 * Pages already fetched in this statement, by request path: a rescan
+	 * (the inner side of a nested loop) that sends the same request again
+	 * is answered from here, within request_cache_bytes.
+	 */
+	HTAB	   *cache;
+	MemoryContext cache_cxt;
+	int64		cache_bytes;
 
 	int64		sent;			/* requests of all (re)scans, retries not counted */
 	int64		budget_used;	/* requests of this (re)scan */
@@ -208,6 +218,8 @@ static CfStream *cf_new_stream(CfScanState *st, const char *path,
 static void cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req);
 static void cf_stream_response(CfScanState *st, CfStream *s);
 static void cf_check_budget(CfScanState *st, int more);
+static void cf_execute_cached(CfScanState *st, CfRequest **reqs, int n);
+static void cf_cache_free(void *arg);
 static void cf_store_row(CfScanState *st, const char *scope,
 						 struct json_object *item, TupleTableSlot *slot);
 static void cf_conversion_error_callback(void *arg);
@@ -997,6 +1009,7 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 		i++;
 	}
 
+	st->query_cxt = estate->es_query_cxt;
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "cloudflare_fdw scan",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -1375,6 +1388,120 @@ cf_check_budget(CfScanState *st, int more)
 				 : errhint("Add a filter the API can apply, or raise the max_requests option.")));
 }
 
+/* An entry of the rescan cache. */
+#define CF_CACHE_KEY_LEN 1024
+typedef struct CfCacheEntry
+{
+	char		path[CF_CACHE_KEY_LEN];	/* hash key */
+	int			status;
+	struct json_object *root;	/* one reference, owned by the cache */
+	uint64		body_hash;
+	int64		body_bytes;
+} CfCacheEntry;
+
+/*
+ * json-c trees take several times the bytes of their text; the cache's
+ * bound counts this many bytes of memory per byte of response.
+ */
+#define CF_CACHE_TREE_FACTOR 4
+
+/* Drops the cache's references when the statement ends (or fails). */
+static void
+cf_cache_free(void *arg)
+{
+	CfScanState *st = (CfScanState *) arg;
+	HASH_SEQ_STATUS seq;
+	CfCacheEntry *e;
+
+	if (st->cache == NULL)
+		return;
+	hash_seq_init(&seq, st->cache);
+	while ((e = (CfCacheEntry *) hash_seq_search(&seq)) != NULL)
+	{
+		if (e->root)
+			json_object_put(e->root);
+		e->root = NULL;
+	}
+	st->cache = NULL;
+}
+
+/*
+ * cf_execute_cached
+ *		Runs the requests of one round, answering from the rescan cache
+ *		those this statement already sent, and caching the new answers
+ *		while they fit.  A cached answer's tree is borrowed: the cache
+ *		keeps it until the end of the statement.
+ */
+static void
+cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
+{
+	CfRequest **miss = palloc(sizeof(CfRequest *) * n);
+	int			nmiss = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		CfCacheEntry *e = NULL;
+
+		if (st->cache && strlen(reqs[i]->path) < CF_CACHE_KEY_LEN)
+			e = hash_search(st->cache, reqs[i]->path, HASH_FIND, NULL);
+		if (e)
+		{
+			reqs[i]->status = e->status;
+			reqs[i]->root = e->root;
+			reqs[i]->body_hash = e->body_hash;
+			reqs[i]->body_bytes = e->body_bytes;
+			st->stats.cache_hits++;
+		}
+		else
+			miss[nmiss++] = reqs[i];
+	}
+	if (nmiss == 0)
+		return;
+
+	cf_check_budget(st, nmiss);
+	cf_execute(st->conn, miss, nmiss, &st->stats);
+
+	if (st->opts.request_cache_bytes <= 0)
+		return;
+	if (st->cache == NULL)
+	{
+		HASHCTL		ctl;
+		MemoryContextCallback *cb;
+
+		st->cache_cxt = AllocSetContextCreate(st->query_cxt,
+											  "cloudflare_fdw rescan cache",
+											  ALLOCSET_DEFAULT_SIZES);
+		cb = MemoryContextAlloc(st->cache_cxt, sizeof(MemoryContextCallback));
+		cb->func = cf_cache_free;
+		cb->arg = st;
+		ctl.keysize = CF_CACHE_KEY_LEN;
+		ctl.entrysize = sizeof(CfCacheEntry);
+		ctl.hcxt = st->cache_cxt;
+		st->cache = hash_create("cloudflare_fdw rescan cache", 64, &ctl,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		MemoryContextRegisterResetCallback(st->cache_cxt, cb);
+	}
+	for (int i = 0; i < nmiss; i++)
+	{
+		CfRequest  *r = miss[i];
+		int64		cost = r->body_bytes * CF_CACHE_TREE_FACTOR;
+		CfCacheEntry *e;
+		bool		found;
+
+		if (strlen(r->path) >= CF_CACHE_KEY_LEN ||
+			st->cache_bytes + cost > st->opts.request_cache_bytes)
+			continue;
+		e = hash_search(st->cache, r->path, HASH_ENTER, &found);
+		if (found)
+			continue;
+		e->status = r->status;
+		e->root = r->root ? json_object_get(r->root) : NULL;
+		e->body_hash = r->body_hash;
+		e->body_bytes = r->body_bytes;
+		st->cache_bytes += cost;
+	}
+}
+
 /*
  * cf_fetch_driver_page
  *		The next page of the organizations list a fan-out visits; its ids
@@ -1387,9 +1514,8 @@ cf_fetch_driver_page(CfScanState *st)
 	CfRequest  *req = palloc0(sizeof(CfRequest));
 	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
 
-	cf_check_budget(st, 1);
 	cf_stream_request(st, d, req);
-	cf_execute(st->conn, &req, 1, &st->stats);
+	cf_execute_cached(st, &req, 1);
 	cf_stream_response(st, d);
 
 	/*
@@ -1491,7 +1617,6 @@ cf_fetch_round(CfScanState *st)
 	if (st->nactive == 0)
 		return false;
 
-	cf_check_budget(st, st->nactive);
 	old = MemoryContextSwitchTo(st->batch_cxt);
 	reqs = palloc(sizeof(CfRequest *) * st->nactive);
 	reqarr = palloc0(sizeof(CfRequest) * st->nactive);
@@ -1500,7 +1625,7 @@ cf_fetch_round(CfScanState *st)
 		reqs[i] = &reqarr[i];
 		cf_stream_request(st, st->active[i], reqs[i]);
 	}
-	cf_execute(st->conn, reqs, st->nactive, &st->stats);
+	cf_execute_cached(st, reqs, st->nactive);
 	for (int i = 0; i < st->nactive; i++)
 		cf_stream_response(st, st->active[i]);
 	MemoryContextSwitchTo(old);
@@ -1711,6 +1836,9 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Cloudflare Requests", NULL, st->sent, es);
 		ExplainPropertyInteger("Cloudflare Pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("Cloudflare Retries", NULL, st->stats.retries, es);
+		if (st->stats.cache_hits > 0)
+			ExplainPropertyInteger("Cloudflare Cache Hits", NULL,
+								   st->stats.cache_hits, es);
 		if (es->timing)
 		{
 			ExplainPropertyInteger("Cloudflare Bytes", NULL, st->stats.bytes, es);

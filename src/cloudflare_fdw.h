@@ -175,6 +175,7 @@ typedef struct CfOptions
 	bool		updatable;
 	bool		allow_unfiltered_writes;
 	int			batch_size;
+	int64		request_cache_bytes;	/* rescan cache of one scan, 0: off */
 	double		rows;			/* planner row estimate, < 0: default */
 } CfOptions;
 
@@ -233,6 +234,7 @@ typedef struct CfStats
 	int64		retries;
 	int64		rate_limited;
 	int64		wait_us;		/* time spent waiting on the API */
+	int64		cache_hits;		/* pages served again from the rescan cache */
 } CfStats;
 
 typedef struct CfConnection CfConnection;	/* opaque outside connection.c */

@@ -84,6 +84,8 @@ static const CfOptionDef cf_options[] = {
 	{"allow_unfiltered_writes", TBL, CF_OPT_BOOL},
 	{"batch_size", SRV, CF_OPT_INT, 1, 10},
 	{"batch_size", TBL, CF_OPT_INT, 1, 10},
+	{"request_cache_bytes", SRV, CF_OPT_INT, 0, INT64CONST(1) << 34},
+	{"request_cache_bytes", TBL, CF_OPT_INT, 0, INT64CONST(1) << 34},
 	{"rows", TBL, CF_OPT_INT, 0, INT_MAX},
 
 	/* credentials */
@@ -107,6 +109,7 @@ static const CfOptionDef cf_options[] = {
 #define CF_DEFAULT_MAX_RETRY_WAIT_S 60
 #define CF_DEFAULT_MAX_RESPONSE_BYTES (INT64CONST(64) * 1024 * 1024)
 #define CF_DEFAULT_BATCH_SIZE 10
+#define CF_DEFAULT_REQUEST_CACHE_BYTES (INT64CONST(4) * 1024 * 1024)
 
 PG_FUNCTION_INFO_V1(cloudflare_fdw_validator);
 
@@ -418,6 +421,8 @@ cf_apply_options(List *options, CfOptions *opts)
 			opts->allow_unfiltered_writes = defGetBoolean(def);
 		else if (strcmp(name, "batch_size") == 0)
 			opts->batch_size = atoi(value);
+		else if (strcmp(name, "request_cache_bytes") == 0)
+			opts->request_cache_bytes = strtoll(value, NULL, 10);
 		else if (strcmp(name, "rows") == 0)
 			opts->rows = atof(value);
 	}
@@ -445,6 +450,7 @@ cf_get_server_options(ForeignServer *server, CfOptions *opts)
 	opts->updatable = true;
 	opts->allow_unfiltered_writes = false;
 	opts->batch_size = CF_DEFAULT_BATCH_SIZE;
+	opts->request_cache_bytes = CF_DEFAULT_REQUEST_CACHE_BYTES;
 	opts->rows = -1;
 
 	cf_apply_options(server->options, opts);
