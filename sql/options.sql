@@ -24,6 +24,7 @@ ALTER SERVER cf_opts OPTIONS (ADD max_retries '-1');
 ALTER SERVER cf_opts OPTIONS (ADD api_url 'ftp://api.cloudflare.com/client/v4');
 ALTER SERVER cf_opts OPTIONS (ADD api_url 'not a url');
 ALTER SERVER cf_opts OPTIONS (ADD api_url 'http://api.cloudflare.com/client/v4');
+ALTER SERVER cf_opts OPTIONS (ADD api_url 'http://127.evil.example/client/v4');
 ALTER SERVER cf_opts OPTIONS (ADD api_url 'https://user:pw@api.cloudflare.com/client/v4');
 ALTER SERVER cf_opts OPTIONS (ADD api_url 'https://api.cloudflare.com/client/v4?x=1');
 ALTER SERVER cf_opts OPTIONS (ADD ca_bundle '');

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include "access/reloptions.h"
@@ -359,13 +360,17 @@ cf_check_api_url(const char *url)
 						CF_DEFAULT_API_URL)));
 }
 
+/* localhost, an IPv4 address in 127.0.0.0/8, or ::1 (not a name like 127.x.com). */
 static bool
 cf_host_is_loopback(const char *host)
 {
-	return pg_strcasecmp(host, "localhost") == 0 ||
-		strncmp(host, "127.", 4) == 0 ||
-		strcmp(host, "[::1]") == 0 ||
-		strcmp(host, "::1") == 0;
+	struct in_addr a4;
+
+	if (pg_strcasecmp(host, "localhost") == 0 ||
+		strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+		(ntohl(a4.s_addr) >> 24) == 127;
 }
 
 /*
