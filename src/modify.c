@@ -937,8 +937,13 @@ cf_record_done(CfModifyState *st, const char *id)
 {
 	st->ndone++;
 	if (id != NULL && list_length(st->done_ids) < CF_DONE_IDS_MAX)
-		st->done_ids = lappend(st->done_ids,
-							   MemoryContextStrdup(st->state_cxt, id));
+	{
+		/* the list outlives the per-row context the caller is in */
+		MemoryContext old = MemoryContextSwitchTo(st->state_cxt);
+
+		st->done_ids = lappend(st->done_ids, pstrdup(id));
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /*
