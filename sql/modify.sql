@@ -267,6 +267,40 @@ COPY organization_accounts (organization_id, name) FROM stdin;
 2qcqt9edex1pj0n560wir7mr6038u3mi	x
 \.
 
+-- an error before sending, after earlier rows were created (RETURNING: no
+-- batching): the DETAIL lists what was created
+\! python3 emulator/ctl.py clear
+SELECT regexp_replace(pg_temp.try($$INSERT INTO organization_members (organization_id, user_email, status)
+VALUES ('nk7wp4x1jmd7wihdrfasc8cw7utqvif6', 'r1@initech.example', 'active'),
+       ('nk7wp4x1jmd7wihdrfasc8cw7utqvif6', 'r2@initech.example', 'pending') RETURNING id$$),
+       'undo: [0-9a-z]{32}', 'undo: <id>');
+\! python3 emulator/ctl.py log
+
+-- AFTER ROW triggers: no batching, and the trigger sees the created object;
+-- on DELETE it sees the row as scanned
+CREATE FUNCTION cf_modify.show_member() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    RAISE NOTICE 'inserted % into % (id from the API: %)',
+      NEW.user_email, NEW.organization_id, NEW.id ~ '^[0-9a-z]{32}$';
+    RETURN NEW;
+  END IF;
+  RAISE NOTICE 'deleted % (%)', OLD.user_email, OLD.status;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER show AFTER INSERT OR DELETE ON organization_members
+  FOR EACH ROW EXECUTE FUNCTION cf_modify.show_member();
+\! python3 emulator/ctl.py clear
+INSERT INTO organization_members (organization_id, user_email)
+SELECT 'nk7wp4x1jmd7wihdrfasc8cw7utqvif6', 't' || g || '@initech.example' FROM generate_series(1, 2) g;
+\! python3 emulator/ctl.py log | sed -E 's/ \{.*//'
+\! python3 emulator/ctl.py clear
+DELETE FROM organization_members
+ WHERE organization_id = 'nk7wp4x1jmd7wihdrfasc8cw7utqvif6' AND user_email = 't1@initech.example'
+RETURNING user_email, status;
+\! python3 emulator/ctl.py log | sed -E 's/[0-9a-z]{32}$/<id>/'
+DROP TRIGGER show ON organization_members;
+
 -- DELETE by id and organization: one lookup, one DELETE (204); RETURNING as scanned
 \! python3 emulator/ctl.py clear
 DELETE FROM organization_members
