@@ -1538,7 +1538,9 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 				continue;
 
 			initStringInfo(&body);
-			appendStringInfo(&body, "{\"%s\":[", res->batch_wrapper);
+			if (res->batch_wrapper != NULL)
+				appendStringInfo(&body, "{\"%s\":", res->batch_wrapper);
+			appendStringInfoChar(&body, '[');
 			for (int j = i; j < n; j++)
 			{
 				if (sent[j] ||
@@ -1550,7 +1552,9 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 				only = j;
 				count++;
 			}
-			appendStringInfoString(&body, "]}");
+			appendStringInfoChar(&body, ']');
+			if (res->batch_wrapper != NULL)
+				appendStringInfoChar(&body, '}');
 
 			if (count == 1)
 			{
