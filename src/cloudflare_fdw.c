@@ -43,6 +43,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "common/hashfn.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -108,6 +109,7 @@ typedef struct CfStream
 	char	   *token;			/* next page_token */
 	int			page;			/* next page (page paging) */
 	uint64		last_hash;		/* body hash of the previous page */
+	uint64		last_edges;		/* its first and last items, hashed */
 	int64		pages;
 	CfRequest  *req;			/* the page being read */
 	struct json_object *items;	/* its result array, or NULL */
@@ -1261,6 +1263,29 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 }
 
 /*
+ * cf_page_edges_hash
+ *		A hash of a page's size and of the JSON text of its first and last
+ *		items: two consecutive pages of a list never share it.
+ */
+static uint64
+cf_page_edges_hash(struct json_object *items, int n)
+{
+	const char *first = json_object_to_json_string_ext(json_object_array_get_idx(items, 0),
+													   JSON_C_TO_STRING_PLAIN);
+	uint64		h = hash_bytes_extended((const unsigned char *) first,
+										strlen(first), (uint64) n);
+
+	if (n > 1)
+	{
+		const char *last = json_object_to_json_string_ext(json_object_array_get_idx(items, n - 1),
+														  JSON_C_TO_STRING_PLAIN);
+
+		h = hash_bytes_extended((const unsigned char *) last, strlen(last), h);
+	}
+	return h;
+}
+
+/*
  * cf_stream_response
  *		Takes the items of a stream's page and advances its paging.  A page
  *		token that does not move, or a page identical to the one before,
@@ -1329,15 +1354,6 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	s->items = result;
 	s->nitems = json_object_array_length(result);
 
-	if (s->pages > 1 && s->nitems > 0 && req->body_hash == s->last_hash)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Cloudflare API returned the same page twice while paging foreign table \"%s\"",
-						RelationGetRelationName(st->rel)),
-				 errdetail("Page %lld of GET %s is identical to the page before it; the scan stopped instead of looping.",
-						   (long long) s->pages, s->path)));
-	s->last_hash = req->body_hash;
-
 	if (paging == CF_PAGING_TOKEN)
 	{
 		const char *next = NULL;
@@ -1359,6 +1375,29 @@ cf_stream_response(CfScanState *st, CfStream *s)
 		else
 			s->token = MemoryContextStrdup(st->scan_cxt, next);
 	}
+
+	/*
+	 * A page that repeats the one before (the same bytes, or the same first
+	 * and last items under a fresh token) means the API is not moving on.
+	 */
+	if (s->nitems > 0)
+	{
+		uint64		edges = cf_page_edges_hash(s->items, s->nitems);
+
+		if (s->pages > 1 &&
+			(req->body_hash == s->last_hash || edges == s->last_edges))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Cloudflare API returned the same page twice while paging foreign table \"%s\"",
+							RelationGetRelationName(st->rel)),
+					 errdetail("Page %lld of GET %s repeats the page before it; the scan stopped instead of looping.",
+							   (long long) s->pages, s->path)));
+		s->last_edges = edges;
+	}
+	s->last_hash = req->body_hash;
+
+	if (paging == CF_PAGING_TOKEN)
+		;						/* done above */
 	else
 	{
 		if (s->nitems < page_size)
