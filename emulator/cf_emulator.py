@@ -1673,6 +1673,9 @@ class Emulator:
             if old is not None:
                 self.store.version = old.version + 1
             self.api = Api(self.store)
+        # cf-ray ids restart too, so error details are the same from run to run
+        with self.ray_lock:
+            self.ray = 0x8f1c2d3e4a5b0000
 
     def next_ray(self):
         with self.ray_lock:
