@@ -37,4 +37,8 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on the shared headers (PGXS tracks no header
+# dependencies by itself): a changed struct must rebuild every user of it.
+$(OBJS): src/cloudflare_fdw.h src/http.h
+
 -include mk/project.mk

@@ -70,6 +70,13 @@ typedef struct CfColumnDef
 	const char *json_path;		/* dotted path in the JSON object, or NULL */
 	const char *sql_type;		/* type IMPORT uses */
 	int			flags;
+
+	/*
+	 * Values the create and modify calls take, where they are fewer than
+	 * the values the API reads back (NULL-terminated; NULL: any value).
+	 */
+	const char *const *insert_values;
+	const char *const *update_values;
 } CfColumnDef;
 
 /* The SQL shapes a filter can take. */

@@ -68,28 +68,6 @@ typedef enum CfModifyPrivateIndex
 /* Name of the whole-row junk column PostgreSQL uses for foreign tables. */
 #define CF_WHOLEROW "wholerow"
 
-/*
- * Values a write call takes for an enum column, where they are fewer than
- * the values the API reads back: a member is created "active" or
- * "canceled" (it can later read "pending" or "rejected"), and a membership
- * is modified to "accepted" or "rejected" (never back to "pending").
- */
-typedef struct CfWriteValues
-{
-	CfResourceId res;
-	CmdType		operation;
-	const char *column;			/* resource column name */
-	const char *const *values;	/* NULL-terminated */
-} CfWriteValues;
-
-static const char *const member_create_statuses[] = {"active", "canceled", NULL};
-static const char *const membership_update_statuses[] = {"accepted", "rejected", NULL};
-
-static const CfWriteValues cf_write_values[] = {
-	{CF_RES_ORGANIZATION_MEMBERS, CMD_INSERT, "status", member_create_statuses},
-	{CF_RES_MEMBERSHIPS, CMD_UPDATE, "status", membership_update_statuses},
-};
-
 /* One column that goes into a request body. */
 typedef struct CfBodyColumn
 {
@@ -604,19 +582,12 @@ cloudflareIsForeignRelUpdatable(Relation rel)
  * ======================================================================
  */
 
-/* The values one write call takes for a column, or NULL for any. */
+/* The values one write call takes for a column (resources.c), or NULL. */
 static const char *const *
 cf_allowed_values(const CfResource *res, CmdType operation,
 				  const CfColumnDef *col)
 {
-	for (int i = 0; i < lengthof(cf_write_values); i++)
-	{
-		if (cf_write_values[i].res == res->id &&
-			cf_write_values[i].operation == operation &&
-			strcmp(cf_write_values[i].column, col->name) == 0)
-			return cf_write_values[i].values;
-	}
-	return NULL;
+	return operation == CMD_INSERT ? col->insert_values : col->update_values;
 }
 
 /*

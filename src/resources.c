@@ -30,6 +30,12 @@ static const char *const member_statuses[] =
 static const char *const membership_statuses[] =
 {"accepted", "pending", "rejected", NULL};
 
+/* A member is created active or canceled; it may later read otherwise. */
+static const char *const member_create_statuses[] = {"active", "canceled", NULL};
+
+/* A membership is accepted or rejected, never set back to pending. */
+static const char *const membership_update_statuses[] = {"accepted", "rejected", NULL};
+
 /* ---------------------------------------------------------------------
  * organizations
  * ---------------------------------------------------------------------
@@ -117,7 +123,7 @@ static const CfFilterDef profile_filters[] = {
 static const CfColumnDef member_columns[] = {
 	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_INSERT},
 	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
-	{"status", "status", "text", CF_COL_INSERT},
+	{"status", "status", "text", CF_COL_INSERT, member_create_statuses},
 	{"create_time", "create_time", "timestamptz", CF_COL_READONLY},
 	{"update_time", "update_time", "timestamptz", CF_COL_READONLY},
 	{"user_id", "user.id", "text", CF_COL_READONLY},
@@ -147,7 +153,7 @@ static const CfFilterDef member_filters[] = {
  */
 static const CfColumnDef membership_columns[] = {
 	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
-	{"status", "status", "text", CF_COL_UPDATE},
+	{"status", "status", "text", CF_COL_UPDATE, NULL, membership_update_statuses},
 	{"api_access_enabled", "api_access_enabled", "boolean", CF_COL_READONLY},
 	{"roles", "roles", "text[]", CF_COL_READONLY},
 	{"permissions", "permissions", "jsonb", CF_COL_READONLY},
@@ -212,7 +218,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 		.orders = account_orders,
 		.norders = lengthof_array(account_orders),
 		.default_rows = 10,
-		.writes_allowed = "no writes: the API has no call to create, modify or delete organization accounts",
+		.writes_allowed = "no writes (the API has no call to create, modify or delete organization accounts)",
 	},
 	{
 		.id = CF_RES_ORGANIZATION_PROFILES,
