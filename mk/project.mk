@@ -21,15 +21,6 @@
 
 .PHONY: demo test check-deep deps installcheck-only testbed-env
 
-# The Makefile's REGRESS was written recursively expanded, so its
-# $(dir $(lastword $(MAKEFILE_LIST))) is read after pgxs.mk and this file have
-# been included and no longer points at the checkout: it comes out empty.
-# Make runs in the checkout, so list sql/*.sql from here in that case only.
-# REGRESS=... on the command line still wins.
-ifeq ($(strip $(REGRESS)),)
-REGRESS := $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-endif
-
 demo:
 	@bash scripts/demo.sh
 
