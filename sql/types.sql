@@ -63,6 +63,16 @@ CREATE TYPE tiny_status AS ENUM ('active');
 ALTER FOREIGN TABLE bad_domain ALTER COLUMN status TYPE tiny_status;
 SELECT * FROM bad_domain;
 
+-- every RFC 3339 form the API may use reads as PostgreSQL itself reads it
+CREATE FOREIGN TABLE stamps (id text, t timestamptz OPTIONS (json_path 'create_time'),
+  t_text text OPTIONS (json_path 'create_time')) SERVER cf OPTIONS (resource 'organizations');
+\! python3 emulator/ctl.py fault '{"path": "^/organizations$", "body": "{\"success\": true, \"errors\": [], \"messages\": [], \"result\": [{\"id\": \"ts00\", \"name\": \"stamp 0\", \"create_time\": \"2024-02-29T23:59:59Z\", \"meta\": {}}, {\"id\": \"ts01\", \"name\": \"stamp 1\", \"create_time\": \"2024-02-29t23:59:59z\", \"meta\": {}}, {\"id\": \"ts02\", \"name\": \"stamp 2\", \"create_time\": \"2023-12-31T23:30:00-05:30\", \"meta\": {}}, {\"id\": \"ts03\", \"name\": \"stamp 3\", \"create_time\": \"2024-01-01T00:00:00+14:00\", \"meta\": {}}, {\"id\": \"ts04\", \"name\": \"stamp 4\", \"create_time\": \"2024-06-01T12:00:00.1Z\", \"meta\": {}}, {\"id\": \"ts05\", \"name\": \"stamp 5\", \"create_time\": \"2024-06-01T12:00:00.123456Z\", \"meta\": {}}, {\"id\": \"ts06\", \"name\": \"stamp 6\", \"create_time\": \"2024-06-01T12:00:00.1234567Z\", \"meta\": {}}, {\"id\": \"ts07\", \"name\": \"stamp 7\", \"create_time\": \"2024-06-01T12:00:00.9999995Z\", \"meta\": {}}, {\"id\": \"ts08\", \"name\": \"stamp 8\", \"create_time\": \"0001-01-01T00:00:00Z\", \"meta\": {}}, {\"id\": \"ts09\", \"name\": \"stamp 9\", \"create_time\": \"9999-12-31T23:59:59.999999Z\", \"meta\": {}}, {\"id\": \"ts10\", \"name\": \"stamp 10\", \"create_time\": \"2024-06-01 12:00:00Z\", \"meta\": {}}, {\"id\": \"ts11\", \"name\": \"stamp 11\", \"create_time\": \"2024-06-01T12:00:00+0200\", \"meta\": {}}, {\"id\": \"ts12\", \"name\": \"stamp 12\", \"create_time\": \"1999-01-08T04:05:06.000001-08:00\", \"meta\": {}}], \"result_info\": {\"total_size\": 13}}"}'
+SET timezone = 'UTC';
+SELECT id, t_text, t, t = t_text::timestamptz AS same_as_postgres FROM stamps ORDER BY id;
+RESET timezone;
+\! python3 emulator/ctl.py fault '{"path":"^/organizations$","body":"{\"success\":true,\"errors\":[],\"messages\":[],\"result\":[{\"id\":\"bad\",\"create_time\":\"2024-02-30T00:00:00Z\"}]}"}'
+SELECT * FROM stamps;
+
 -- pagination: page sizes that do and do not divide the row count
 ALTER FOREIGN TABLE org_types OPTIONS (ADD page_size '5');
 \! python3 emulator/ctl.py clear

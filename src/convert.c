@@ -60,6 +60,9 @@ typedef enum CfConvKind
 static const char *cf_json_type_name(json_type t);
 static char *cf_json_text(struct json_object *val, int *len);
 static Datum cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv);
+static JsonbValue *cf_push_jsonb(JsonbParseState **state,
+								 struct json_object *val,
+								 JsonbIteratorToken tok);
 static Datum cf_json_to_array(struct json_object *val, CfColumnConv *conv);
 
 /*
@@ -208,6 +211,14 @@ cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 			break;
 
 		case CF_CONV_JSON:
+			if (conv->typid == JSONBOID &&
+				(t == json_type_object || t == json_type_array))
+			{
+				JsonbParseState *state = NULL;
+
+				return JsonbPGetDatum(JsonbValueToJsonb(cf_push_jsonb(&state, val,
+																		WJB_VALUE)));
+			}
 			s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
 											   JSON_C_TO_STRING_NOSLASHESCAPE);
 			s = pg_any_to_server(s, strlen(s), PG_UTF8);
@@ -315,23 +326,195 @@ cf_json_text(struct json_object *val, int *len)
 	return conv;
 }
 
+/* Reads n decimal digits; false if any is not a digit. */
+static inline bool
+cf_digits(const char *s, int n, int *out)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * cf_rfc3339
+ *		The common form of an API timestamp, "YYYY-MM-DDTHH:MM:SS", an
+ *		optional fraction of up to six digits, and "Z" or "+hh:mm", read
+ *		without PostgreSQL's general date parser.  Returns false for any
+ *		other form, which then goes through timestamptz_in.
+ */
+static bool
+cf_rfc3339(const char *s, int len, TimestampTz *result)
+{
+	int			year, mon, mday, hour, min, sec;
+	int64		usec = 0;
+	int			offset = 0;
+	int			pos = 19;
+	int64		days;
+	TimestampTz ts;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' ||
+		(s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+		s[13] != ':' || s[16] != ':' ||
+		!cf_digits(s, 4, &year) || !cf_digits(s + 5, 2, &mon) ||
+		!cf_digits(s + 8, 2, &mday) || !cf_digits(s + 11, 2, &hour) ||
+		!cf_digits(s + 14, 2, &min) || !cf_digits(s + 17, 2, &sec))
+		return false;
+	if (mon < 1 || mon > 12 || mday < 1 ||
+		mday > day_tab[isleap(year)][mon - 1] ||
+		hour > 23 || min > 59 || sec > 59 || year < 1)
+		return false;
+
+	if (s[pos] == '.')
+	{
+		int			ndigits = 0;
+		int64		scale = 100000;
+
+		for (pos++; pos < len && s[pos] >= '0' && s[pos] <= '9'; pos++, ndigits++)
+		{
+			if (ndigits >= 6)
+				return false;	/* let PostgreSQL round it */
+			usec += (s[pos] - '0') * scale;
+			scale /= 10;
+		}
+		if (ndigits == 0)
+			return false;
+	}
+
+	if (pos == len - 1 && (s[pos] == 'Z' || s[pos] == 'z'))
+		offset = 0;
+	else if (pos == len - 6 && (s[pos] == '+' || s[pos] == '-') &&
+			 s[pos + 3] == ':')
+	{
+		int			oh, om;
+
+		if (!cf_digits(s + pos + 1, 2, &oh) || !cf_digits(s + pos + 4, 2, &om) ||
+			oh > 23 || om > 59)
+			return false;
+		offset = (oh * 60 + om) * 60;
+		if (s[pos] == '-')
+			offset = -offset;
+	}
+	else
+		return false;
+
+	days = date2j(year, mon, mday) - POSTGRES_EPOCH_JDATE;
+	ts = ((days * HOURS_PER_DAY + hour) * MINS_PER_HOUR + min) * SECS_PER_MINUTE + sec;
+	ts = (ts - offset) * USECS_PER_SEC + usec;
+	if (!IS_VALID_TIMESTAMP(ts))
+		return false;
+	*result = ts;
+	return true;
+}
+
 /*
  * cf_parse_timestamptz
- *		An RFC 3339 date-time ("2024-01-15T10:00:00Z", fraction of any
- *		length, offset Z or +hh:mm) as a timestamptz.  PostgreSQL's own
- *		parser accepts all of these forms and rounds extra fraction digits
- *		to microseconds; a value it rejects raises its usual error.
+ *		An RFC 3339 date-time as a timestamptz: the API's usual form is read
+ *		directly; anything else (more than six fraction digits, other
+ *		layouts, a typmod to round to) goes through PostgreSQL's own parser,
+ *		which raises its usual error for a value it rejects.
  */
 static Datum
 cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv)
 {
-	char	   *copy = pnstrdup(s, len);
+	TimestampTz ts;
+	int32		typmod = conv->kind == CF_CONV_TIMESTAMPTZ ? conv->typmod : -1;
+
+	if (typmod < 0 && cf_rfc3339(s, len, &ts))
+		return TimestampTzGetDatum(ts);
 
 	return DirectFunctionCall3(timestamptz_in,
-							   CStringGetDatum(copy),
+							   CStringGetDatum(pnstrdup(s, len)),
 							   ObjectIdGetDatum(InvalidOid),
-							   Int32GetDatum(conv->kind == CF_CONV_TIMESTAMPTZ
-											 ? conv->typmod : -1));
+							   Int32GetDatum(typmod));
+}
+
+/*
+ * cf_push_jsonb
+ *		Adds a json-c value to a jsonb under construction, so that a jsonb
+ *		column needs no round trip through JSON text and jsonb_in.  Strings
+ *		are checked as jsonb_in checks them (valid in the server encoding,
+ *		no NUL); numbers keep the text json-c read, so none loses precision.
+ */
+static JsonbValue *
+cf_push_jsonb(JsonbParseState **state, struct json_object *val,
+			  JsonbIteratorToken tok)
+{
+	JsonbValue	v;
+
+	switch (json_object_get_type(val))
+	{
+		case json_type_object:
+			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			{
+				struct json_object_iterator it = json_object_iter_begin(val);
+				struct json_object_iterator end = json_object_iter_end(val);
+
+				for (; !json_object_iter_equal(&it, &end);
+					 json_object_iter_next(&it))
+				{
+					const char *key = json_object_iter_peek_name(&it);
+					int			klen = strlen(key);
+
+					v.type = jbvString;
+					v.val.string.val = pg_any_to_server(key, klen, PG_UTF8);
+					v.val.string.len = strlen(v.val.string.val);
+					pushJsonbValue(state, WJB_KEY, &v);
+					cf_push_jsonb(state, json_object_iter_peek_value(&it),
+								  WJB_VALUE);
+				}
+			}
+			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+
+		case json_type_array:
+			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			for (size_t i = 0; i < json_object_array_length(val); i++)
+				cf_push_jsonb(state, json_object_array_get_idx(val, i), WJB_ELEM);
+			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+
+		case json_type_string:
+			{
+				const char *str = json_object_get_string(val);
+				int			slen = json_object_get_string_len(val);
+
+				if (memchr(str, '\0', slen) != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+							 errmsg("unsupported Unicode escape sequence"),
+							 errdetail("\\u0000 cannot be converted to text.")));
+				v.type = jbvString;
+				v.val.string.val = pg_any_to_server(str, slen, PG_UTF8);
+				v.val.string.len = (v.val.string.val == str) ? slen
+					: strlen(v.val.string.val);
+				break;
+			}
+
+		case json_type_int:
+		case json_type_double:
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																CStringGetDatum(json_object_get_string(val)),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
+			break;
+
+		case json_type_boolean:
+			v.type = jbvBool;
+			v.val.boolean = json_object_get_boolean(val);
+			break;
+
+		case json_type_null:
+		default:
+			v.type = jbvNull;
+			break;
+	}
+	return pushJsonbValue(state, tok, &v);
 }
 
 /*
