@@ -108,7 +108,6 @@ typedef struct CfStream
 	bool		done;
 	char	   *token;			/* next page_token */
 	int			page;			/* next page (page paging) */
-	uint64		last_hash;		/* body hash of the previous page */
 	uint64		last_edges;		/* its first and last items, hashed */
 	int64		pages;
 	CfRequest  *req;			/* the page being read */
@@ -1377,15 +1376,14 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	}
 
 	/*
-	 * A page that repeats the one before (the same bytes, or the same first
-	 * and last items under a fresh token) means the API is not moving on.
+	 * A page that repeats the one before (the same first and last items,
+	 * whatever its token) means the API is not moving on.
 	 */
 	if (s->nitems > 0)
 	{
 		uint64		edges = cf_page_edges_hash(s->items, s->nitems);
 
-		if (s->pages > 1 &&
-			(req->body_hash == s->last_hash || edges == s->last_edges))
+		if (s->pages > 1 && edges == s->last_edges)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Cloudflare API returned the same page twice while paging foreign table \"%s\"",
@@ -1394,7 +1392,6 @@ cf_stream_response(CfScanState *st, CfStream *s)
 							   (long long) s->pages, s->path)));
 		s->last_edges = edges;
 	}
-	s->last_hash = req->body_hash;
 
 	if (paging == CF_PAGING_TOKEN)
 		;						/* done above */
@@ -1434,7 +1431,6 @@ typedef struct CfCacheEntry
 	char		path[CF_CACHE_KEY_LEN];	/* hash key */
 	int			status;
 	struct json_object *root;	/* one reference, owned by the cache */
-	uint64		body_hash;
 	int64		body_bytes;
 } CfCacheEntry;
 
@@ -1487,7 +1483,6 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 		{
 			reqs[i]->status = e->status;
 			reqs[i]->root = e->root;
-			reqs[i]->body_hash = e->body_hash;
 			reqs[i]->body_bytes = e->body_bytes;
 			st->stats.cache_hits++;
 		}
@@ -1535,7 +1530,6 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 			continue;
 		e->status = r->status;
 		e->root = r->root ? json_object_get(r->root) : NULL;
-		e->body_hash = r->body_hash;
 		e->body_bytes = r->body_bytes;
 		st->cache_bytes += cost;
 	}

@@ -265,7 +265,6 @@ typedef struct CfRequest
 	/* output */
 	int			status;			/* HTTP status of the final attempt */
 	struct json_object *root;	/* parsed body, NULL for an empty body */
-	uint64		body_hash;		/* hash of the body bytes (page guard) */
 	int64		body_bytes;
 } CfRequest;
 

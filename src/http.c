@@ -52,8 +52,6 @@
 /* Slices fed to json-c, whose length argument is an int. */
 #define CF_HTTP_JSON_SLICE		(1 << 20)
 
-#define FNV1A_OFFSET	UINT64_C(0xcbf29ce484222325)
-#define FNV1A_PRIME		UINT64_C(0x100000001b3)
 
 /*
  * A socket counted against the caller's fd budget, known by its inode too:
@@ -266,7 +264,6 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 	xfer->max_bytes = req->max_response_bytes;
 	xfer->tag = req->tag;
 	xfer->http = http;
-	xfer->result.body_hash = FNV1A_OFFSET;
 
 	if (http->npool > 0)
 		easy = http->pool[--http->npool];
@@ -597,7 +594,6 @@ cf_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	CfHttpTransfer *xfer = (CfHttpTransfer *) userdata;
 	CfHttpResult *res = &xfer->result;
 	size_t		n = size * nmemb;
-	uint64_t	hash = res->body_hash;
 
 	if (res->body_error != CF_BODY_OK)
 		return 0;
@@ -607,12 +603,6 @@ cf_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		return 0;
 	}
 
-	for (size_t i = 0; i < n; i++)
-	{
-		hash ^= (unsigned char) ptr[i];
-		hash *= FNV1A_PRIME;
-	}
-	res->body_hash = hash;
 	if (res->head_len < CF_HTTP_HEAD_BYTES)
 	{
 		size_t		take = CF_HTTP_HEAD_BYTES - res->head_len;
@@ -646,11 +636,29 @@ cf_http_utf8_feed(CfHttpTransfer *xfer, const unsigned char *p, size_t n)
 	int			need = xfer->utf8_need;
 	unsigned char lo = xfer->utf8_lo;
 	unsigned char hi = xfer->utf8_hi;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	while (i < n)
 	{
-		unsigned char c = p[i];
+		unsigned char c;
 
+		/* Between characters, skip runs of ASCII eight bytes at a time. */
+		if (need == 0)
+		{
+			uint64_t	w;
+
+			while (i + 8 <= n)
+			{
+				memcpy(&w, p + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
+			if (i >= n)
+				break;
+		}
+
+		c = p[i++];
 		if (need > 0)
 		{
 			if (c < lo || c > hi)

@@ -129,7 +129,6 @@ typedef struct CfHttpResult
 								 * done: take it and set it NULL */
 	CfHttpBodyError body_error;
 	char		json_error[64]; /* json-c's description for BAD_JSON */
-	uint64_t	body_hash;		/* FNV-1a of every body byte */
 	int64_t		body_bytes;
 	char		head[CF_HTTP_HEAD_BYTES];	/* first bytes, not terminated */
 	size_t		head_len;

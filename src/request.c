@@ -201,7 +201,7 @@ cf_rate_acquire(CfConnection *conn)
  * cf_execute
  *		Runs nreqs requests, at most max_concurrency at once, retrying what
  *		may be retried, and returns when each has its answer in status,
- *		root, body_hash and body_bytes.  Any failure is an ERROR.
+ *		root and body_bytes.  Any failure is an ERROR.
  *
  * The JSON trees belong to the memory context current at the call: they
  * are freed when it is reset or deleted, or earlier by cf_request_release.
@@ -240,7 +240,6 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 
 		req->status = 0;
 		req->root = NULL;
-		req->body_hash = 0;
 		req->body_bytes = 0;
 
 		rs->req = req;
@@ -663,7 +662,6 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			rs->owner->root = res->root;
 			res->root = NULL;
 			req->root = rs->owner->root;
-			req->body_hash = res->body_hash;
 			req->body_bytes = res->body_bytes;
 			if (req->status == 0)
 				req->status = (int) res->status;
