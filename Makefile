@@ -8,10 +8,12 @@ OBJS = \
 	src/cloudflare_fdw.o \
 	src/connection.o \
 	src/convert.o \
+	src/diag.o \
 	src/http.o \
 	src/modify.o \
 	src/option.o \
 	src/pushdown.o \
+	src/ratelimit.o \
 	src/request.o \
 	src/resources.o
 DATA = $(wildcard cloudflare_fdw--*.sql)

@@ -45,6 +45,7 @@
 #include "parser/parsetree.h"
 #include "common/hashfn.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -227,12 +228,15 @@ static void cf_conversion_error_callback(void *arg);
 
 /*
  * _PG_init
- *		Nothing to set up yet; defined so that the library can be listed in
- *		shared_preload_libraries.
+ *		The GUC cloudflare_fdw.rate_limit and, when the library is listed in
+ *		shared_preload_libraries, the shared memory of the rate budget and
+ *		of the statistics (ratelimit.c).
  */
 void
 _PG_init(void)
 {
+	cf_ratelimit_init();
+	MarkGUCPrefixReserved("cloudflare_fdw");
 }
 
 Datum

@@ -184,6 +184,8 @@ typedef struct CfOptions
 	int			batch_size;
 	int64		request_cache_bytes;	/* rescan cache of one scan, 0: off */
 	double		rows;			/* planner row estimate, < 0: default */
+	int			rate_limit_requests;	/* rate budget per window, 0: off */
+	int			rate_limit_window_ms;
 } CfOptions;
 
 extern void cf_get_options(Oid foreigntableid, CfOptions *opts);
@@ -316,5 +318,43 @@ extern struct json_object *cf_json_lookup(struct json_object *obj,
 extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
 							  bool *isnull);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
+
+/* ----------------------------------------------------------------------
+ * ratelimit.c: the rate budget shared by every backend, and the counters
+ * of cloudflare_fdw_stats().
+ * ----------------------------------------------------------------------
+ */
+
+/* What one backend, or all of them, sent to one foreign server. */
+typedef struct CfCounters
+{
+	int64		requests;		/* attempts started, retries included */
+	int64		retries;
+	int64		rate_limited;	/* answers with HTTP status 429 */
+	int64		pages;			/* answers handed to the scan or write */
+	int64		rows;			/* items in those answers' "result" */
+	int64		bytes;			/* response body bytes */
+	int64		api_wait_us;	/* time spent in cf_execute */
+	int64		budget_wait_us; /* part of it held back by the rate budget */
+} CfCounters;
+
+extern bool cf_rate_limit_enabled;
+
+extern void cf_ratelimit_init(void);
+extern bool cf_rate_shared(void);
+extern int	cf_rate_burst(int requests);
+extern long cf_rate_try(CfConnection *conn, bool *blocked);
+extern void cf_rate_observe(CfConnection *conn, long status,
+							const char *ratelimit, long retry_wait_ms);
+extern void cf_rate_peek(CfConnection *conn, double *available,
+						 TimestampTz *blocked_until);
+extern void cf_stats_request(CfConnection *conn, bool retry);
+extern void cf_stats_response(CfConnection *conn, long status, int64 bytes,
+							  bool done, struct json_object *root);
+extern void cf_stats_add(CfConnection *conn, const CfCounters *delta);
+extern void cf_stats_flush(void);
+extern int	cf_stats_snapshot(bool shared, Oid **serverids,
+							  CfCounters **counters);
+extern void cf_stats_reset(void);
 
 #endif							/* CLOUDFLARE_FDW_H */

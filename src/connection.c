@@ -261,6 +261,9 @@ cf_build_connection(CfConnCacheEntry *entry, ForeignServer *server,
 	entry->conn.max_retry_wait_ms = Max(opts.max_retry_wait_ms, 0);
 	entry->conn.headers = headers;
 	entry->conn.headers_body = headers_body;
+	entry->conn.server_oid = server->serverid;
+	entry->conn.rate_limit_requests = opts.rate_limit_requests;
+	entry->conn.rate_limit_window_ms = opts.rate_limit_window_ms;
 
 	entry->server_hashvalue =
 		GetSysCacheHashValue1(FOREIGNSERVEROID,

@@ -202,6 +202,12 @@ struct CfConnection
 	 */
 	struct curl_slist *headers;
 	struct curl_slist *headers_body;
+
+	/* The rate budget and the counters of ratelimit.c. */
+	unsigned int server_oid;	/* the foreign server */
+	int			rate_limit_requests;	/* per window; 0: no budget */
+	int			rate_limit_window_ms;
+	uint64_t	rate_key;		/* bucket key, 0 until ratelimit.c sets it */
 };
 
 #endif							/* CF_HTTP_H */

@@ -88,6 +88,8 @@ static const CfOptionDef cf_options[] = {
 	{"request_cache_bytes", SRV, CF_OPT_INT, 0, INT64CONST(1) << 34},
 	{"request_cache_bytes", TBL, CF_OPT_INT, 0, INT64CONST(1) << 34},
 	{"rows", TBL, CF_OPT_INT, 0, INT_MAX},
+	{"rate_limit_requests", SRV, CF_OPT_INT, 0, 1000000},
+	{"rate_limit_window", SRV, CF_OPT_INT, 1, 86400},
 
 	/* credentials */
 	{"api_token", UM, CF_OPT_STRING},
@@ -111,6 +113,9 @@ static const CfOptionDef cf_options[] = {
 #define CF_DEFAULT_MAX_RESPONSE_BYTES (INT64CONST(64) * 1024 * 1024)
 #define CF_DEFAULT_BATCH_SIZE 10
 #define CF_DEFAULT_REQUEST_CACHE_BYTES (INT64CONST(4) * 1024 * 1024)
+/* Cloudflare's limit: 1,200 requests per 5 minutes per user */
+#define CF_DEFAULT_RATE_LIMIT_REQUESTS 1200
+#define CF_DEFAULT_RATE_LIMIT_WINDOW_S 300
 
 PG_FUNCTION_INFO_V1(cloudflare_fdw_validator);
 
@@ -430,6 +435,10 @@ cf_apply_options(List *options, CfOptions *opts)
 			opts->request_cache_bytes = strtoll(value, NULL, 10);
 		else if (strcmp(name, "rows") == 0)
 			opts->rows = atof(value);
+		else if (strcmp(name, "rate_limit_requests") == 0)
+			opts->rate_limit_requests = atoi(value);
+		else if (strcmp(name, "rate_limit_window") == 0)
+			opts->rate_limit_window_ms = atoi(value) * 1000;
 	}
 }
 
@@ -457,8 +466,20 @@ cf_get_server_options(ForeignServer *server, CfOptions *opts)
 	opts->batch_size = CF_DEFAULT_BATCH_SIZE;
 	opts->request_cache_bytes = CF_DEFAULT_REQUEST_CACHE_BYTES;
 	opts->rows = -1;
+	opts->rate_limit_requests = -1;
+	opts->rate_limit_window_ms = CF_DEFAULT_RATE_LIMIT_WINDOW_S * 1000;
 
 	cf_apply_options(server->options, opts);
+
+	/*
+	 * Cloudflare's limit is Cloudflare's: by default only its API gets a
+	 * budget.  A server pointing elsewhere (the emulator, a proxy) has one
+	 * only when it sets rate_limit_requests.
+	 */
+	if (opts->rate_limit_requests < 0)
+		opts->rate_limit_requests =
+			strcmp(opts->api_url, CF_DEFAULT_API_URL) == 0
+			? CF_DEFAULT_RATE_LIMIT_REQUESTS : 0;
 }
 
 /*

@@ -128,6 +128,7 @@ typedef struct CfExec
 	int			nrunning;
 	int			ndone;
 	TimestampTz hold_until;		/* after a 429: no new attempt before */
+	TimestampTz throttled_since;	/* held by the rate budget since */
 	WaitEventSet *wes;
 	uint64		wes_generation;
 	WaitEvent  *events;
@@ -153,7 +154,8 @@ typedef enum CfVerdict
 	CF_FAIL						/* raise an error */
 } CfVerdict;
 
-static void cf_rate_acquire(CfConnection *conn);
+static bool cf_rate_acquire(CfExec *ex);
+static void cf_exec_count_wait(CfExec *ex, TimestampTz start);
 static void cf_root_owner_free(void *arg);
 static void cf_exec_loop(CfExec *ex);
 static void cf_exec_start_due(CfExec *ex);
@@ -188,13 +190,65 @@ static void cf_raise(CfFailure *fail);
 
 /*
  * cf_rate_acquire
- *		Placeholder for the backend-shared token bucket that will pace
- *		requests below Cloudflare's rate limit; it is called before every
- *		attempt and for now lets everything through.
+ *		Takes one request from the rate budget of the connection's
+ *		credentials (ratelimit.c), before every attempt.  When the budget is
+ *		spent it takes nothing, holds every new attempt of this call until
+ *		one should be available, and returns false: the loop then waits on
+ *		the latch and the sockets of the attempts already running, so those
+ *		go on and cancel acts at once.  A block the API asked for (a 429, or
+ *		a Ratelimit header saying nothing remains) that lasts longer than
+ *		max_retry_wait fails at once, as a Retry-After that long does.
+ */
+static bool
+cf_rate_acquire(CfExec *ex)
+{
+	bool		blocked;
+	long		wait_ms = cf_rate_try(ex->conn, &blocked);
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (wait_ms <= 0)
+	{
+		if (ex->throttled_since != 0)
+		{
+			CfCounters	d = {0};
+
+			d.budget_wait_us = now - ex->throttled_since;
+			cf_stats_add(ex->conn, &d);
+			ex->throttled_since = 0;
+		}
+		return true;
+	}
+	if (blocked && wait_ms > ex->conn->max_retry_wait_ms)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_REPLY),
+				 errmsg("Cloudflare API rate limit exceeded"),
+				 errdetail("Cloudflare blocks requests with these credentials for %ld s more.",
+						   (wait_ms + 999) / 1000),
+				 errhint("Retry later, or raise max_retry_wait (%d s) to wait for the block to end.",
+						 ex->conn->max_retry_wait_ms / 1000)));
+	if (ex->throttled_since == 0)
+		ex->throttled_since = now;
+	ex->hold_until = Max(ex->hold_until,
+						 TimestampTzPlusMilliseconds(now, wait_ms));
+	return false;
+}
+
+/*
+ * cf_exec_count_wait
+ *		Counts the time a cf_execute call took, and the part of it the rate
+ *		budget held requests back, in cloudflare_fdw_stats().  Cannot fail.
  */
 static void
-cf_rate_acquire(CfConnection *conn)
+cf_exec_count_wait(CfExec *ex, TimestampTz start)
 {
+	TimestampTz now = GetCurrentTimestamp();
+	CfCounters	d = {0};
+
+	d.api_wait_us = now - start;
+	if (ex->throttled_since != 0)
+		d.budget_wait_us = now - ex->throttled_since;
+	cf_stats_add(ex->conn, &d);
+	cf_stats_flush();
 }
 
 /*
@@ -263,10 +317,12 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	PG_CATCH();
 	{
 		cf_exec_cleanup(ex);
+		cf_exec_count_wait(ex, start);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	cf_exec_cleanup(ex);
+	cf_exec_count_wait(ex, start);
 	if (ex->events)
 		pfree(ex->events);
 
@@ -401,6 +457,8 @@ cf_exec_start_due(CfExec *ex)
 			if (now < rs->not_before || now < ex->hold_until)
 				continue;
 		}
+		if (!cf_rate_acquire(ex))
+			break;
 		cf_exec_start(ex, rs);
 	}
 }
@@ -416,8 +474,6 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	CfRequest  *req = rs->req;
 	CfHttpRequest hr;
 	char		errbuf[256];
-
-	cf_rate_acquire(conn);
 
 	memset(&hr, 0, sizeof(hr));
 	hr.method = req->method;
@@ -449,6 +505,7 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 		if (rs->attempts > 1)
 			ex->stats->retries++;
 	}
+	cf_stats_request(conn, rs->attempts > 1);
 }
 
 /*
@@ -654,6 +711,12 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 
 	memset(&fail, 0, sizeof(fail));
 	verdict = cf_judge(ex, rs, res, &wait_ms, &fail);
+
+	/* the API's count of this user's requests; then ours */
+	cf_rate_observe(ex->conn, res->status, res->headers.ratelimit,
+					res->status == 429 ? cf_server_wait_ms(res) : -1);
+	cf_stats_response(ex->conn, res->status, res->body_bytes,
+					  verdict == CF_DONE, res->root);
 
 	switch (verdict)
 	{
