@@ -44,3 +44,4 @@ include $(PGXS)
 $(OBJS): src/cloudflare_fdw.h src/http.h
 
 -include mk/project.mk
+-include mk/bench.mk

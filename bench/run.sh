@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench/run.sh: cloudflare_fdw's benchmark (`make bench`), and its smoke
+# version for `make test` (test/runners.d/50-bench-smoke).
+#
+#   bench/run.sh               # the full benchmark (about 6-8 minutes on 2 cores)
+#   bench/run.sh --smoke       # every measurement once, on tiny data (< 1 minute);
+#                              # ends with "N passed, N failed"
+#   bench/run.sh --runs 3      # fewer (or more) runs per figure (default 5)
+#   bench/run.sh --no-profile  # skip the perf/callgrind profile
+#
+# What it does (bench/README.md has the details and the figures):
+#   1. installs missing packages (scripts/install-deps.sh), builds and
+#      installs the extension (make && make install), builds bench/build/floor
+#      (bench/floor.c); CF_SKIP_DEPS=1 / CF_SKIP_BUILD=1 skip those steps;
+#   2. starts its own test bed (scripts/testbed.sh: a throwaway cluster and
+#      the emulator serving the 100,000-organization data set) in a fresh
+#      temp folder; bench/bench.py starts the other emulators (fan-out,
+#      memory) itself;
+#   3. runs bench/bench.py: every measurement, the targets, the profile;
+#      the full run writes bench/results/latest.{md,json,png} and
+#      bench/results/profile.md; --smoke writes only to its temp folder;
+#   4. stops everything it started and deletes the temp folder, also on
+#      failure or Ctrl-C.
+#
+# Exit status: 0 when every measurement was taken (missed targets are only
+# reported), 1 when one could not be taken.
+#
+# Knobs (env): CF_SKIP_DEPS=1, CF_SKIP_BUILD=1, BENCH_RUNS (default 5),
+# BENCH_SERVER_OPTIONS (extra server options for every FDW server, e.g.
+# "rate_budget 'off'"), BENCH_KEEP=1 (keep the temp folder and print it), and
+# those of scripts/testbed.sh (TMPDIR, CF_RUN_AS...).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+MODE=full
+RUNS="${BENCH_RUNS:-5}"
+PROFILE=1
+while (($# > 0)); do
+	case "$1" in
+	--smoke) MODE=smoke ;;
+	--runs)
+		RUNS="$2"
+		shift
+		;;
+	--no-profile) PROFILE=0 ;;
+	-h | --help)
+		sed -n '2,30p' "$0"
+		exit 0
+		;;
+	*) cf_die "unknown option $1 (try --help)" ;;
+	esac
+	shift
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || cf_die "--runs wants a positive number, not $RUNS"
+
+TESTBED="$CF_ROOT/scripts/testbed.sh"
+WORK=""
+
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	if [[ -n "$WORK" && -d "$WORK" ]]; then
+		# Emulators bench.py started (it also ties them to its own life).
+		if [[ -f "$WORK/emulators.pids" ]]; then
+			while read -r pid; do
+				[[ -n "$pid" ]] || continue
+				if grep -q cf_emulator "/proc/$pid/cmdline" 2>/dev/null; then
+					kill -TERM "$pid" 2>/dev/null || true
+				fi
+			done <"$WORK/emulators.pids"
+		fi
+		if [[ -f "$WORK/perf.pid" ]]; then
+			pid="$(cat "$WORK/perf.pid")"
+			if [[ -n "$pid" ]] && grep -q perf "/proc/$pid/cmdline" 2>/dev/null; then
+				kill -INT "$pid" 2>/dev/null || true
+			fi
+		fi
+		if [[ -f "$WORK/tb/env.sh" || -f "$WORK/tb/run_as" ]]; then
+			"$TESTBED" stop "$WORK/tb" >/dev/null 2>&1 || "$TESTBED" stop "$WORK/tb" || true
+		fi
+		if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+			cf_log "BENCH_KEEP=1: kept $WORK"
+		else
+			rm -rf -- "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ "${CF_SKIP_DEPS:-0}" != 1 ]]; then
+	bash "$CF_ROOT/scripts/install-deps.sh"
+fi
+PG_CONFIG="$(cf_pg_config)"
+export PG_CONFIG
+if [[ "${CF_SKIP_BUILD:-0}" != 1 ]]; then
+	cf_build_install
+fi
+make -s -C "$CF_ROOT" PG_CONFIG="$PG_CONFIG" bench/build/floor >&2
+
+# A folder of our own (not cf_fdw_testbed.*): every file the server reads
+# (the COPY FROM PROGRAM script) lives here, readable by the server's user.
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/cf_bench.XXXXXX")"
+chmod 0755 "$WORK"
+mkdir "$WORK/tb"
+
+if [[ "$MODE" == smoke ]]; then
+	MAIN_ORGS=3000
+else
+	MAIN_ORGS=100000
+fi
+# The test bed's emulator serves the main data set: organizations only.
+envtext="$(CF_PRELOAD=cloudflare_fdw \
+	CF_EMULATOR_ARGS="--seed 1 --orgs $MAIN_ORGS --roots 3 --members-per-org 0 --accounts-per-org 0 --memberships 0 --log-limit 1000" \
+	"$TESTBED" start --dir "$WORK/tb")"
+eval "$envtext"
+
+args=(--mode "$MODE" --runs "$RUNS" --work "$WORK" --main-orgs "$MAIN_ORGS"
+	--floor "$CF_ROOT/bench/build/floor")
+((PROFILE)) || args+=(--no-profile)
+if [[ "$MODE" == full ]]; then
+	args+=(--results "$CF_ROOT/bench/results")
+fi
+python3 "$CF_ROOT/bench/bench.py" "${args[@]}"
