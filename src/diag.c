@@ -206,35 +206,41 @@ cf_error_status(ErrorData *edata)
 static char *
 cf_check_diagnosis(const CfResource *res, ErrorData *edata, int status)
 {
+	const char *said = edata->message;
 	bool		orgs = res->id != CF_RES_MEMBERSHIPS;
-	const char *group = orgs ? "User Details Read" : "Memberships Read";
+
+	/* Cloudflare's own words, without request.c's prefix */
+	if (strncmp(said, "Cloudflare API error: ", 22) == 0)
+		said = said + 22;
 
 	if (status == 401)
-		return psprintf("Cloudflare did not accept the credentials: check option \"api_token\", or \"api_email\" and \"api_key\", of the user mapping (%s)",
-						edata->message);
+		return psprintf("Cloudflare did not accept the credentials (HTTP 401: \"%s\"): check option \"api_token\", or \"api_email\" and \"api_key\", of the user mapping",
+						said);
 	if (status == 403 && orgs)
-		return psprintf("Cloudflare refused the credentials (%s): they may be wrong or revoked, lack the \"%s\" permission, or belong to an account without access to the Organizations beta; the API answers all of these alike (HTTP 403, code 10000)",
-						edata->message, group);
+		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, lack the \"User Details Read\" permission, or belong to an account without the Organizations beta; Cloudflare answers all of these with 403 and code 10000, so check each",
+						said);
 	if (status == 403)
-		return psprintf("Cloudflare refused the credentials (%s): they may be wrong or revoked, or lack the \"%s\" permission (HTTP 403, code 10000)",
-						edata->message, group);
+		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, or lack the \"Memberships Read\" permission",
+						said);
 	if (status == 400 && edata->detail != NULL &&
 		(strstr(edata->detail, "6003:") != NULL ||
 		 strstr(edata->detail, "9106:") != NULL))
-		return psprintf("Cloudflare found the credentials malformed or missing (%s): check the user mapping",
-						edata->message);
+		return psprintf("Cloudflare found the credentials malformed or missing (HTTP 400: \"%s\"): check the user mapping",
+						said);
 	if (status == 429 || edata->sqlerrcode == ERRCODE_FDW_UNABLE_TO_CREATE_REPLY)
-		return psprintf("rate limited (%s): Cloudflare allows 1200 requests per 5 minutes per user and then blocks the user for 5 minutes",
-						edata->message);
+		return psprintf("rate limited: Cloudflare allows 1200 requests per 5 minutes per user, then blocks all of the user's calls for 5 minutes%s%s",
+						edata->hint ? "; " : "", edata->hint ? edata->hint : "");
 	if (status == 404)
-		return psprintf("the API has no such path (%s): check the server's api_url",
-						edata->message);
+		return psprintf("the API has no such path (HTTP 404: \"%s\"): check the server's api_url",
+						said);
 	if (status >= 500)
 		return psprintf("the API is unavailable (HTTP %d): try again later",
 						status);
+	if (status > 0)
+		return psprintf("HTTP %d: %s", status, said);
 	if (edata->hint != NULL)
-		return psprintf("%s: %s", edata->message, edata->hint);
-	return pstrdup(edata->message);
+		return psprintf("%s: %s", said, edata->hint);
+	return pstrdup(said);
 }
 
 /* The "id" of the first item of a list answer, or NULL. */
