@@ -195,6 +195,8 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.cfg = dict(SMOKE if a.mode == "smoke" else FULL)
+        if os.environ.get("BENCH_PROFILE_SCANS"):
+            self.cfg["profile_scans"] = int(os.environ["BENCH_PROFILE_SCANS"])
         self.runs = a.runs
         self.work = a.work
         self.emus = Emulators(a.work)
@@ -641,6 +643,9 @@ class Bench:
             if not self.steps[-1][1]:
                 return self.finish(out_dir)
             self.step("0. emulator pages/s", self.emulator_speed)
+            if a.mode == "profile":
+                self.step("7. profile of the full scan", self.profile)
+                return self.finish_profile()
             self.step("1-3. full scan: FDW, floor, plpython3u, COPY FROM PROGRAM curl", self.full_scan)
             self.step("4. fan-out, max_concurrency 1 and 8", self.fanout)
             self.step("5. memory: peak RSS after small and big scans", self.memory)
@@ -650,6 +655,14 @@ class Bench:
         finally:
             self.emus.stop_all()
         return self.finish(out_dir, smoke)
+
+    def finish_profile(self):
+        if "profile" in self.fig:
+            with open(self.profile_md) as fh:
+                print(fh.read())
+            print("written: %s" % self.profile_md)
+        bad = sum(1 for s in self.steps if not s[1])
+        return 0 if bad == 0 else 1
 
     def finish(self, out_dir, smoke=False):
         targets = self.targets()
@@ -783,7 +796,7 @@ COMMIT;
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mode", choices=("full", "smoke"), default="full")
+    ap.add_argument("--mode", choices=("full", "smoke", "profile"), default="full")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--work", required=True, help="temp folder (0755) for scripts, data, logs")
     ap.add_argument("--main-orgs", type=int, required=True, help="organizations of the test bed's emulator")

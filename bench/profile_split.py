@@ -36,7 +36,7 @@ PHASES = [
     ("transfer", "transfer: libcurl, sockets, kernel, waiting for the socket"),
     ("checks", "body checks in http.c (UTF-8 validation, size, head copy)"),
     ("parse", "json-c parsing (json_tokener_parse_ex and what it allocates)"),
-    ("free", "json-c freeing page trees (json_object_put)"),
+    ("free", "freeing page trees (json_object_put, and glibc's malloc_consolidate of the freed chunks)"),
     ("convert", "conversion to Datums (convert.c: lookups, text, timestamptz, jsonb)"),
     ("tuple", "tuple forming (slot store/clear, heap_form_tuple)"),
     ("glue", "FDW scan glue (iterate loop, paging guards, context resets)"),
@@ -64,7 +64,10 @@ SYMBOLS = {
     "json_tokener_parse_ex": "parse", "cf_http_json_feed": "parse",
     "json_tokener_parse": "parse", "json_tokener_parse_verbose": "parse",
     # freeing
-    "json_object_put": "free", "cf_cache_free": "free",
+    "json_object_put": "free", "cf_cache_free": "free", "cf_root_owner_free": "free",
+    # glibc merges the thousands of small chunks a freed page tree leaves in
+    # its fastbins at the next large malloc, whoever makes it
+    "malloc_consolidate": "free",
     # conversion
     "cf_json_to_datum": "convert", "cf_json_lookup": "convert", "cf_parse_timestamptz": "convert",
     "cf_push_jsonb": "convert", "cf_json_text": "convert", "cf_json_to_array": "convert",
@@ -157,6 +160,8 @@ def wait_file(path, proc, timeout=60):
 
 
 def run_perf(work, psql, db, scans, query):
+    """Samples the backend of one psql session running QUERY SCANS times.
+    Returns (samples, scan times in ms)."""
     for f in ("backend.pid", "profiler.ready"):
         try:
             os.unlink(os.path.join(work, f))
@@ -167,20 +172,26 @@ def run_perf(work, psql, db, scans, query):
         fh.write(session_script(work, query, scans))
     sess = subprocess.Popen([psql, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", script],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready = os.path.join(work, "profiler.ready")
     pidfile = os.path.join(work, "backend.pid")
-    if not wait_file(pidfile, sess):
-        raise RuntimeError("profiling session did not start: %s" % sess.stderr.read()[-500:])
-    with open(pidfile) as fh:
-        pid = int(fh.read().strip())
-    data = os.path.join(work, "perf.data")
-    perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "997", "--call-graph",
-                             "dwarf,16384", "-p", str(pid), "-o", data],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
-    with open(os.path.join(work, "perf.pid"), "w") as fh:
-        fh.write("%d\n" % perf.pid)
-    time.sleep(1.0)  # perf attaches
-    open(os.path.join(work, "profiler.ready"), "w").close()
+    perf = None
+    try:
+        if not wait_file(pidfile, sess):
+            raise RuntimeError("profiling session did not start: %s" % sess.stderr.read()[-500:])
+        with open(pidfile) as fh:
+            pid = int(fh.read().strip())
+        data = os.path.join(work, "perf.data")
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(FREQ),
+                                 "--call-graph", "dwarf,16384", "-p", str(pid), "-o", data],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        with open(os.path.join(work, "perf.pid"), "w") as fh:
+            fh.write("%d\n" % perf.pid)
+        time.sleep(1.0)  # perf attaches
+        if perf.poll() is not None:
+            raise RuntimeError("perf record could not attach to the backend: %s" % perf.stderr.read()[-300:])
+    finally:
+        open(ready, "w").close()  # the session goes on in any case
     out, err = sess.communicate(timeout=1800)
     if sess.returncode != 0:
         perf.send_signal(signal.SIGINT)
@@ -228,69 +239,94 @@ def parse_perf_script(text):
 # ---- callgrind ---------------------------------------------------------------------------
 
 
-def run_callgrind(work, db, scans, query):
-    """valgrind --tool=callgrind on a single-user backend.  Stops the cluster
-    meanwhile and starts it again.  Returns inclusive costs per phase."""
+def run_callgrind(work, psql, db, scans, query):
+    """valgrind --tool=callgrind on the test bed's server: the cluster is
+    stopped, started again under callgrind (backends are forked, so each
+    one writes its own callgrind.out.PID), the query runs in one session,
+    and the cluster goes back to normal.  (Not postgres --single: the FDW
+    waits on the postmaster-death event, which a stand-alone backend lacks.)
+    Returns ({phase: Ir}, total Ir)."""
     bindir = os.environ["CF_PG_BINDIR"]
     pgdata = os.environ["CF_PGDATA"]
+    pglog = os.environ.get("CF_PG_LOG", os.path.join(work, "pg.log"))
     run_as = os.environ.get("CF_PG_RUN_AS", "")
-    testbed = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "testbed.sh")
-    out = os.path.join(work, "callgrind.out")
+    cg = os.path.join(work, "callgrind")
+    os.makedirs(cg, exist_ok=True)
 
-    def as_pg(cmd, **kw):
-        if run_as:
-            cmd = ["runuser", "-u", run_as, "--"] + cmd
-        return subprocess.run(cmd, cwd=work, **kw)
+    def pg_cmd(cmd):
+        return (["runuser", "-u", run_as, "--"] + cmd) if run_as else cmd
 
-    as_pg([os.path.join(bindir, "pg_ctl"), "-w", "-D", pgdata, "-m", "fast", "stop"], capture_output=True)
+    if run_as:
+        subprocess.run(["chown", run_as, cg], check=True)
+    pg_ctl = os.path.join(bindir, "pg_ctl")
+    subprocess.run(pg_cmd([pg_ctl, "-w", "-D", pgdata, "-m", "fast", "stop"]), cwd=cg, capture_output=True)
+    server = None
     try:
-        if run_as:
-            subprocess.run(["chown", run_as, work], check=True)
-        sql = "\n".join(["%s;" % query] * scans) + "\n"
-        p = as_pg(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                   os.path.join(bindir, "postgres"), "--single", "-D", pgdata, db],
-                  input=sql, capture_output=True, text=True, timeout=3600)
-        if p.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError("callgrind run failed: %s" % p.stderr[-800:])
-        a = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
-                           capture_output=True, text=True)
+        with open(os.path.join(cg, "server.log"), "w") as logf:
+            server = subprocess.Popen(pg_cmd(["valgrind", "--tool=callgrind", "--quiet",
+                                              "--callgrind-out-file=" + os.path.join(cg, "callgrind.out.%p"),
+                                              os.path.join(bindir, "postgres"), "-D", pgdata]),
+                                      cwd=cg, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+        for _ in range(1200):
+            if subprocess.run([os.path.join(bindir, "pg_isready"), "-q"]).returncode == 0:
+                break
+            if server.poll() is not None:
+                raise RuntimeError("the server did not start under callgrind; see %s/server.log" % cg)
+            time.sleep(0.1)
+        sql = "SELECT 'PID ' || pg_backend_pid();\n" + "".join("%s;\n" % query for _ in range(scans))
+        p = subprocess.run([psql, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db], input=sql,
+                           capture_output=True, text=True, timeout=3600)
+        if p.returncode != 0:
+            raise RuntimeError("query under callgrind failed: %s" % p.stderr[-500:])
+        pid = re.search(r"^PID ([0-9]+)$", p.stdout, re.M).group(1)
     finally:
-        as_pg([os.path.join(bindir, "pg_ctl"), "-w", "-D", pgdata, "-l",
-               os.environ.get("CF_PG_LOG", os.path.join(work, "pg.log")), "start"], capture_output=True)
-    del testbed
+        subprocess.run(pg_cmd([pg_ctl, "-w", "-t", "300", "-D", pgdata, "-m", "fast", "stop"]),
+                       cwd=cg, capture_output=True)
+        if server is not None:
+            try:
+                server.wait(120)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        subprocess.run(pg_cmd([pg_ctl, "-w", "-D", pgdata, "-l", pglog, "start"]), cwd=cg,
+                       capture_output=True)
+    out = os.path.join(cg, "callgrind.out." + pid)
+    a = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                       capture_output=True, text=True)
+    if a.returncode != 0:
+        raise RuntimeError("callgrind_annotate failed: %s" % a.stderr[-300:])
     return parse_callgrind(a.stdout)
 
 
 def parse_callgrind(text):
-    """Inclusive Ir per function -> exclusive-ish phase split: each phase
-    gets the inclusive cost of its entry functions, nested phases are
-    subtracted (parse within transfer, and so on)."""
+    """Inclusive Ir of the phases' entry functions; nested phases are
+    subtracted from their callers (parsing runs inside the transfer, the
+    conversion inside the iterate loop)."""
     incl = {}
     total = None
     for line in text.splitlines():
-        m = re.match(r"^\s*([0-9,]+)\s+\(\s*[0-9.]+%\)\s+\S*?:?(\S+?)(?:'\d+)?\s", line)
-        m = m or re.match(r"^\s*([0-9,]+)\s+(?:\([^)]*\)\s+)?[^:]*:(\S+)", line)
-        if m:
-            v = int(m.group(1).replace(",", ""))
-            name = m.group(2)
-            incl[name] = max(incl.get(name, 0), v)
-        m = re.match(r"^\s*([0-9,]+)\s+.*PROGRAM TOTALS", line)
+        m = re.match(r"^\s*([0-9,]+)\s.*PROGRAM TOTALS", line)
         if m:
             total = int(m.group(1).replace(",", ""))
+            continue
+        m = re.match(r"^\s*([0-9,]+)\s+(?:\([^)]*\)\s+)?(?:\S*?:)?([A-Za-z_][A-Za-z0-9_]*)(?:'\d+)?\s", line)
+        if m:
+            v = int(m.group(1).replace(",", ""))
+            incl[m.group(2)] = max(incl.get(m.group(2), 0), v)
 
     def get(*names):
         return sum(incl.get(n, 0) for n in names)
     parse = get("json_tokener_parse_ex")
     checks = get("cf_http_utf8_feed")
-    transfer = max(get("cf_http_socket_action") - parse - checks, 0)
-    free = get("json_object_put")
+    free = get("json_object_put") + get("malloc_consolidate")
     convert = get("cf_store_row")
+    transfer = max(get("curl_multi_socket_action") - parse - checks, 0)
     iterate = get("cloudflareIterateForeignScan")
     glue = max(iterate - convert - transfer - parse - checks - free, 0)
-    output = get("DoCopyTo") - iterate if get("DoCopyTo") else 0
-    total = total or sum(incl.values()) or 1
+    output = max(get("DoCopyTo") - iterate, 0)
+    total = total or 1
     split = {"transfer": transfer, "checks": checks, "parse": parse, "free": free, "convert": convert,
-             "tuple": 0, "glue": glue, "output": max(output, 0)}
+             "tuple": 0, "glue": glue, "output": output}
     split["other"] = max(total - sum(split.values()), 0)
     return split, total
 
@@ -298,50 +334,85 @@ def parse_callgrind(text):
 # ---- report ---------------------------------------------------------------------------
 
 
+FREQ = 997
+
+
 def run(work, psql, db, scans, query, rows, out_md, smoke=False):
     """Profiles, writes out_md, returns the figures (dict)."""
-    ok, why = perf_usable(work)
-    if ok:
-        samples, times = run_perf(work, psql, db, scans, query)
+    want = os.environ.get("BENCH_PROFILER", "auto")
+    why = "BENCH_PROFILER=callgrind"
+    samples = None
+    if want in ("auto", "perf"):
+        ok, why = perf_usable(work)
+        if ok:
+            try:
+                samples, times = run_perf(work, psql, db, scans, query)
+                # Frames of the FDW that resolve to nothing mean the .so on
+                # disk is not the one loaded (reinstalled meanwhile): once more.
+                if not any(f[0].startswith("cloudflareIterateForeignScan") for s in samples for f in s):
+                    samples, times = run_perf(work, psql, db, scans, query)
+            except RuntimeError as e:
+                if want == "perf":
+                    raise
+                why = str(e)
+                samples = None
+        elif want == "perf":
+            raise RuntimeError(why)
+    warn = ""
+    if samples is not None:
         if not samples:
             raise RuntimeError("perf recorded no samples")
+        if not any(f[0].startswith("cloudflareIterateForeignScan") for s in samples for f in s):
+            warn = ("no sample resolved to cloudflareIterateForeignScan: was cloudflare_fdw.so "
+                    "reinstalled during the run?  The split below is unreliable.")
         counts = {k: 0 for k, _ in PHASES}
         leafs = {}
-        for s in samples:
-            ph = classify(s)
+        folded = {}
+        for smp in samples:
+            ph = classify(smp)
             counts[ph] += 1
-            leaf = "%s (%s)" % (s[0][0].split("+", 1)[0], os.path.basename(s[0][1])) if s else "?"
+            leaf = "%s (%s)" % (smp[0][0].split("+", 1)[0], os.path.basename(smp[0][1])) if smp else "?"
             leafs.setdefault(ph, {}).setdefault(leaf, 0)
             leafs[ph][leaf] += 1
-        total = sum(counts.values())
-        # folded stacks (root first), for a flame graph or a closer look
-        folded = {}
-        for s in samples:
-            key = classify(s) + ";" + ";".join(f[0].split("+", 1)[0] for f in reversed(s))
+            key = ph + ";" + ";".join(
+                (f[0].split("+", 1)[0] if f[0] != "[unknown]" else "[%s]" % os.path.basename(f[1]))
+                for f in reversed(smp))
             folded[key] = folded.get(key, 0) + 1
+        # folded stacks (root first): for a flame graph, or a closer look
         with open(os.path.join(work, "perf.folded"), "w") as fh:
             for k, v in sorted(folded.items(), key=lambda kv: -kv[1]):
                 fh.write("%s %d\n" % (k, v))
-        tool = "perf record -e cpu-clock -F 997 --call-graph dwarf (%d samples)" % total
+        total = sum(counts.values())
+        tool = "perf record -e cpu-clock -F %d --call-graph dwarf (%d samples)" % (FREQ, total)
         top = {ph: sorted(d.items(), key=lambda kv: -kv[1])[:6] for ph, d in leafs.items()}
+        ms = {k: counts[k] / FREQ / scans * 1000 for k, _ in PHASES}
     else:
         if not shutil.which("valgrind"):
             raise RuntimeError("no profiler: %s, and valgrind is missing" % why)
-        counts, total = run_callgrind(work, db, scans, query)
+        counts, total = run_callgrind(work, psql, db, scans, query)
         times = []
-        tool = "valgrind --tool=callgrind on postgres --single (%s Ir; perf: %s)" % (
-            "{:,}".format(total), why)
+        tool = "valgrind --tool=callgrind on postgres --single (%s instructions; perf not used: %s)" % (
+            "{:,}".format(total), why.strip().splitlines()[-1] if why.strip() else "?")
         top = {}
+        ms = None
     fig = {"tool": tool, "query": query, "scans": scans, "rows": rows, "times_ms": times,
-           "split": {k: counts[k] / total * 100 for k, _ in PHASES}, "top": top, "total": total}
+           "split": {k: counts[k] / total * 100 for k, _ in PHASES}, "ms_per_scan": ms,
+           "top": top, "total": total, "warning": warn}
     write_md(fig, out_md, smoke)
     return fig
 
 
 def short_table(fig):
-    L = ["| phase | share of backend CPU |", "|---|---:|"]
+    ms = fig.get("ms_per_scan")
+    if ms:
+        L = ["| phase | share of backend CPU | CPU ms per scan |", "|---|---:|---:|"]
+    else:
+        L = ["| phase | share of backend instructions |", "|---|---:|"]
     for k, name in PHASES:
-        L.append("| %s | %.1f %% |" % (name, fig["split"][k]))
+        if ms:
+            L.append("| %s | %.1f %% | %.0f |" % (name, fig["split"][k], ms[k]))
+        else:
+            L.append("| %s | %.1f %% |" % (name, fig["split"][k]))
     return "\n".join(L)
 
 
@@ -351,23 +422,24 @@ def write_md(fig, path, smoke):
         fig["query"], fig["scans"], "{:,}".format(fig["rows"]), fig["tool"]))
     if fig["times_ms"]:
         L.append("Scan times under the profiler: %s ms." % ", ".join("%.0f" % t for t in fig["times_ms"]))
+    if fig.get("warning"):
+        L.append("")
+        L.append("**Warning:** " + fig["warning"])
     L.append("")
-    L.append("Each sample is given to the first frame, from the leaf up, that names a phase "
+    L.append("Each sample goes to the first frame, from the leaf up, that names a phase "
              "(bench/profile_split.py lists them): malloc under json_tokener_parse_ex is parsing, "
-             "json_object_object_get_ex under cf_json_to_datum is conversion.  Samples only count "
-             "time on the CPU: waiting for the emulator is not in here (the wall-clock figures "
-             "are in latest.md).")
+             "json_object_object_get_ex under cf_json_to_datum is conversion.  Only time on the CPU "
+             "is sampled: waiting for the emulator is not in here (wall-clock figures: latest.md).  "
+             "Regenerate with `make bench` or `bench/profile.sh`.")
     L.append("")
     L.append(short_table(fig))
     if fig["top"]:
         L.append("")
-        L.append("## Hottest leaf functions per phase")
+        L.append("## Hottest leaf functions per phase (share of all samples)")
         L.append("")
         for k, name in PHASES:
             if k not in fig["top"]:
                 continue
-            n = sum(c for _, c in fig["top"][k])
-            del n
             items = ", ".join("%s %.1f %%" % (leaf, c / fig["total"] * 100) for leaf, c in fig["top"][k])
             L.append("- **%s**: %s" % (k, items))
     L.append("")

@@ -7,6 +7,7 @@
 #                              # ends with "N passed, N failed"
 #   bench/run.sh --runs 3      # fewer (or more) runs per figure (default 5)
 #   bench/run.sh --no-profile  # skip the perf/callgrind profile
+#   bench/run.sh --profile-only  # only the profile (bench/profile.sh)
 #
 # What it does (bench/README.md has the details and the figures):
 #   1. installs missing packages (scripts/install-deps.sh), builds and
@@ -26,6 +27,7 @@
 # reported), 1 when one could not be taken.
 #
 # Knobs (env): CF_SKIP_DEPS=1, CF_SKIP_BUILD=1, BENCH_RUNS (default 5),
+# BENCH_PROFILER=auto|perf|callgrind, BENCH_PROFILE_SCANS (default 3),
 # BENCH_SERVER_OPTIONS (extra server options for every FDW server, e.g.
 # "rate_budget 'off'"), BENCH_KEEP=1 (keep the temp folder and print it), and
 # those of scripts/testbed.sh (TMPDIR, CF_RUN_AS...).
@@ -40,6 +42,7 @@ PROFILE=1
 while (($# > 0)); do
 	case "$1" in
 	--smoke) MODE=smoke ;;
+	--profile-only) MODE=profile ;;
 	--runs)
 		RUNS="$2"
 		shift
@@ -115,7 +118,7 @@ else
 	MAIN_ORGS=100000
 fi
 # The test bed's emulator serves the main data set: organizations only.
-envtext="$(CF_PRELOAD=cloudflare_fdw \
+envtext="$(CF_PRELOAD=cloudflare_fdw CF_EMULATOR_DATA= \
 	CF_EMULATOR_ARGS="--seed 1 --orgs $MAIN_ORGS --roots 3 --members-per-org 0 --accounts-per-org 0 --memberships 0 --log-limit 1000" \
 	"$TESTBED" start --dir "$WORK/tb")"
 eval "$envtext"
@@ -123,7 +126,7 @@ eval "$envtext"
 args=(--mode "$MODE" --runs "$RUNS" --work "$WORK" --main-orgs "$MAIN_ORGS"
 	--floor "$CF_ROOT/bench/build/floor")
 ((PROFILE)) || args+=(--no-profile)
-if [[ "$MODE" == full ]]; then
+if [[ "$MODE" != smoke ]]; then
 	args+=(--results "$CF_ROOT/bench/results")
 fi
 python3 "$CF_ROOT/bench/bench.py" "${args[@]}"
