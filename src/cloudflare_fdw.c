@@ -1444,23 +1444,25 @@ typedef struct CfCacheEntry
  */
 #define CF_CACHE_TREE_FACTOR 4
 
-/* Drops the cache's references when the statement ends (or fails). */
+/* Drops the cache's reference to one tree when the statement ends (or fails). */
+static void
+cf_cache_put(void *arg)
+{
+	json_object_put((struct json_object *) arg);
+}
+
+/*
+ * Forgets the cache when its context goes.  The trees are not reached
+ * through the hash table here: dynahash keeps the table in a context of its
+ * own under cache_cxt, and children are deleted before the parent's
+ * callbacks run, so the table is already freed by then.  Each cached tree
+ * has its own callback (cf_cache_put), allocated in cache_cxt itself.
+ */
 static void
 cf_cache_free(void *arg)
 {
 	CfScanState *st = (CfScanState *) arg;
-	HASH_SEQ_STATUS seq;
-	CfCacheEntry *e;
 
-	if (st->cache == NULL)
-		return;
-	hash_seq_init(&seq, st->cache);
-	while ((e = (CfCacheEntry *) hash_seq_search(&seq)) != NULL)
-	{
-		if (e->root)
-			json_object_put(e->root);
-		e->root = NULL;
-	}
 	st->cache = NULL;
 }
 
@@ -1533,8 +1535,18 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 		if (found)
 			continue;
 		e->status = r->status;
-		e->root = r->root ? json_object_get(r->root) : NULL;
+		e->root = NULL;
 		e->body_bytes = r->body_bytes;
+		if (r->root)
+		{
+			MemoryContextCallback *put = MemoryContextAlloc(st->cache_cxt,
+															sizeof(MemoryContextCallback));
+
+			put->func = cf_cache_put;
+			put->arg = json_object_get(r->root);
+			e->root = r->root;
+			MemoryContextRegisterResetCallback(st->cache_cxt, put);
+		}
 		st->cache_bytes += cost;
 	}
 }
