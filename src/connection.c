@@ -102,6 +102,8 @@ cf_get_connection(ForeignServer *server, UserMapping *user)
 	if (!found)
 	{
 		entry->valid = false;
+		entry->server_hashvalue = 0;
+		entry->mapping_hashvalue = 0;
 		memset(&entry->conn, 0, sizeof(entry->conn));
 	}
 	if (!entry->valid)
