@@ -222,7 +222,7 @@ cf_rate_acquire(CfExec *ex)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_REPLY),
 				 errmsg("Cloudflare API rate limit exceeded"),
-				 errdetail("Cloudflare blocks requests with these credentials for %ld s more.",
+				 errdetail("Cloudflare's rate limit allows no request with these credentials for %ld s more.",
 						   (wait_ms + 999) / 1000),
 				 errhint("Retry later, or raise max_retry_wait (%d s) to wait for the block to end.",
 						 ex->conn->max_retry_wait_ms / 1000)));
