@@ -45,3 +45,4 @@ $(OBJS): src/cloudflare_fdw.h src/http.h
 
 -include mk/project.mk
 -include mk/bench.mk
+-include mk/deep.mk
