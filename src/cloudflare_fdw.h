@@ -343,7 +343,7 @@ extern bool cf_rate_limit_enabled;
 extern void cf_ratelimit_init(void);
 extern bool cf_rate_shared(void);
 extern int	cf_rate_burst(int requests);
-extern long cf_rate_try(CfConnection *conn, bool *blocked);
+extern long cf_rate_try(CfConnection *conn, bool reserved, bool *blocked);
 extern void cf_rate_observe(CfConnection *conn, long status,
 							const char *ratelimit, long retry_wait_ms);
 extern void cf_rate_peek(CfConnection *conn, double *available,

@@ -292,7 +292,7 @@ cf_bucket_get(uint64 key, bool create, TimestampTz now)
 	memset(victim, 0, sizeof(CfRateBucket));
 	victim->key = key;
 	victim->refilled_at = now;
-	victim->tokens = -1;		/* filled by cf_bucket_pace */
+	victim->requests = 0;		/* new: cf_bucket_pace fills it */
 	return victim;
 }
 
@@ -309,14 +309,12 @@ cf_bucket_pace(CfRateBucket *b, int requests, int window_ms, TimestampTz now)
 	double		per_us = (double) Max(requests - burst, 1) /
 		((double) window_ms * 1000.0);
 
-	if (b->tokens < 0)
+	if (b->requests == 0)
 		b->tokens = burst;		/* a new bucket starts full */
-	if (b->requests != requests || b->window_ms != window_ms)
-	{
-		b->requests = requests;
-		b->window_ms = window_ms;
+	else if (b->requests != requests || b->window_ms != window_ms)
 		b->tokens = Min(b->tokens, burst);
-	}
+	b->requests = requests;
+	b->window_ms = window_ms;
 	if (now > b->refilled_at)
 	{
 		b->tokens = Min((double) burst,
@@ -327,13 +325,18 @@ cf_bucket_pace(CfRateBucket *b, int requests, int window_ms, TimestampTz now)
 
 /*
  * cf_rate_try
- *		Takes one request from the budget of a connection's credentials:
- *		0 when it may start now, else how many ms to wait before asking
- *		again (nothing is taken then).  *blocked says whether the wait is
- *		one the API asked for, which may be long, rather than pacing.
+ *		Takes one request from the budget of a connection's credentials and
+ *		says when it may start: 0 for now, else in how many ms.  A request
+ *		that has to wait keeps its place: its token is taken all the same
+ *		(the bucket goes below zero), so that waiting requests of every
+ *		backend start in the order they asked, without polling.  The caller
+ *		starts it once the time has come, asking first with reserved = true,
+ *		which takes nothing and only checks that the API has not blocked the
+ *		credentials meanwhile.  While the API blocks them nothing is taken,
+ *		*blocked is set and the wait lasts until the block ends.
  */
 long
-cf_rate_try(CfConnection *conn, bool *blocked)
+cf_rate_try(CfConnection *conn, bool reserved, bool *blocked)
 {
 	uint64		key;
 	TimestampTz now;
@@ -357,14 +360,16 @@ cf_rate_try(CfConnection *conn, bool *blocked)
 		wait_ms = (long) ((b->blocked_until - now + 999) / 1000);
 		*blocked = true;
 	}
-	else if (b->tokens >= 1.0)
-		b->tokens -= 1.0;
-	else
+	else if (!reserved)
 	{
-		double		per_ms = (double) Max(b->requests - cf_rate_burst(b->requests), 1) /
-			(double) b->window_ms;
+		b->tokens -= 1.0;
+		if (b->tokens < 0)
+		{
+			double		per_ms = (double) Max(b->requests - cf_rate_burst(b->requests), 1) /
+				(double) b->window_ms;
 
-		wait_ms = (long) ceil((1.0 - b->tokens) / per_ms);
+			wait_ms = Max((long) ceil(-b->tokens / per_ms), 1);
+		}
 	}
 	cf_unlock();
 
@@ -427,8 +432,9 @@ cf_rate_observe(CfConnection *conn, long status, const char *ratelimit,
 /*
  * cf_rate_peek
  *		The state of a connection's bucket, for cloudflare_fdw_rate_budget():
- *		requests that could start now, and until when the API blocks them
- *		(0 if it does not).  A bucket not yet used is full.
+ *		requests that could start now (below zero: requests waiting for
+ *		their turn), and until when the API blocks them (0 if it does not).
+ *		A bucket not yet used is full.
  */
 void
 cf_rate_peek(CfConnection *conn, double *available, TimestampTz *blocked_until)

@@ -129,6 +129,7 @@ typedef struct CfExec
 	int			ndone;
 	TimestampTz hold_until;		/* after a 429: no new attempt before */
 	TimestampTz throttled_since;	/* held by the rate budget since */
+	bool		rate_reserved;	/* the budget gave the next attempt a turn */
 	WaitEventSet *wes;
 	uint64		wes_generation;
 	WaitEvent  *events;
@@ -192,22 +193,24 @@ static void cf_raise(CfFailure *fail);
  * cf_rate_acquire
  *		Takes one request from the rate budget of the connection's
  *		credentials (ratelimit.c), before every attempt.  When the budget is
- *		spent it takes nothing, holds every new attempt of this call until
- *		one should be available, and returns false: the loop then waits on
- *		the latch and the sockets of the attempts already running, so those
- *		go on and cancel acts at once.  A block the API asked for (a 429, or
- *		a Ratelimit header saying nothing remains) that lasts longer than
- *		max_retry_wait fails at once, as a Retry-After that long does.
+ *		spent, the next attempt gets a turn: every new attempt of this call
+ *		is held until then, and it returns false; the loop then waits on the
+ *		latch and the sockets of the attempts already running, so those go
+ *		on and cancel acts at once, and calls again when the turn has come.
+ *		A block the API asked for (a 429, or a Ratelimit header saying
+ *		nothing remains) that lasts longer than max_retry_wait fails at
+ *		once, as a Retry-After that long does.
  */
 static bool
 cf_rate_acquire(CfExec *ex)
 {
 	bool		blocked;
-	long		wait_ms = cf_rate_try(ex->conn, &blocked);
+	long		wait_ms = cf_rate_try(ex->conn, ex->rate_reserved, &blocked);
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (wait_ms <= 0)
 	{
+		ex->rate_reserved = false;
 		if (ex->throttled_since != 0)
 		{
 			CfCounters	d = {0};
@@ -226,6 +229,8 @@ cf_rate_acquire(CfExec *ex)
 						   (wait_ms + 999) / 1000),
 				 errhint("Retry later, or raise max_retry_wait (%d s) to wait for the block to end.",
 						 ex->conn->max_retry_wait_ms / 1000)));
+	if (!blocked)
+		ex->rate_reserved = true;
 	if (ex->throttled_since == 0)
 		ex->throttled_since = now;
 	ex->hold_until = Max(ex->hold_until,
