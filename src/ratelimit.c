@@ -17,7 +17,9 @@
  * refills so that no interval of rate_limit_window seconds ever sees more
  * than rate_limit_requests requests: burst + rate * window = requests.  A
  * plain token bucket that starts full and refills the whole budget per
- * window would let twice the budget through in one window.
+ * window would let twice the budget through in one window.  A request that
+ * finds the bucket empty takes its token all the same and is told when its
+ * turn comes, so that waiting requests of every backend go in order.
  *
  * The API's own word wins: a Ratelimit header saying nothing remains
  * ("r=0;t=N") empties the bucket for N seconds, a smaller remainder lowers
