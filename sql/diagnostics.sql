@@ -67,6 +67,7 @@ COMMIT;
 SELECT count(*) AS rows_kept FROM check_results;
 DROP TABLE check_results;
 \! python3 emulator/ctl.py log | grep -c SENTINEL
+\! grep -c 'SENTINEL-DO-NOT-PRINT' "$CF_PG_LOG"
 ALTER USER MAPPING FOR CURRENT_USER SERVER cf OPTIONS (SET api_token 'test-token');
 
 -- an account without the Organizations beta: every /organizations call is
