@@ -1103,14 +1103,12 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 			Oid			type = list_nth_oid(st->value_types, exprno);
 			bool		isnull;
 			Datum		d;
-			MemoryContext eval_old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-
+			/* evaluated in per-tuple memory, its text kept in scan_cxt */
+			MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 			d = ExecEvalExpr(es, econtext, &isnull);
 			MemoryContextSwitchTo(st->scan_cxt);
 			if (!isnull)
 				values = cf_datum_values(d, type, def->op == CF_OP_IN);
-			MemoryContextSwitchTo(eval_old);
-			MemoryContextSwitchTo(st->scan_cxt);
 
 			foreach(vc, values)
 			{
@@ -1397,9 +1395,7 @@ cf_stream_response(CfScanState *st, CfStream *s)
 		s->last_edges = edges;
 	}
 
-	if (paging == CF_PAGING_TOKEN)
-		;						/* done above */
-	else
+	if (paging == CF_PAGING_PAGE)
 	{
 		if (s->nitems < page_size)
 			s->done = true;
