@@ -504,6 +504,11 @@ class Bench:
         L.append("Load average at start / end: %s / %s (other work on the machine shows up as spread)." % (
             self.load0, load_avg()))
         L.append("")
+        if so_identity() != self.so0:
+            L.append("**Note:** cloudflare_fdw.so was reinstalled on this machine during the run (another "
+                     "build); the server kept the build it loaded at start for every measurement "
+                     "(the profile restarts it when it needs the symbols).")
+            L.append("")
         L.append("FDW servers: default options (page_size 1000, max_concurrency 4 unless stated) plus "
                  "max_requests and max_pages raised%s%s." % (
                      ", `%s` (shared rate budget off)" % self.rate_opt if self.rate_opt else
@@ -671,6 +676,7 @@ class Bench:
     def run(self):
         a = self.a
         self.load0 = load_avg()
+        self.so0 = so_identity()
         smoke = a.mode == "smoke"
         out_dir = a.results or os.path.join(self.work, "results")
         os.makedirs(out_dir, exist_ok=True)
@@ -728,6 +734,18 @@ class Bench:
         else:
             print("bench: %d measurement steps taken, %d could not be taken" % (ok, bad))
         return 0 if bad == 0 else 1
+
+
+def so_identity():
+    """(mtime, size) of the installed cloudflare_fdw.so, to notice a
+    reinstall during the run."""
+    try:
+        libdir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--pkglibdir"],
+                                capture_output=True, text=True).stdout.strip()
+        st = os.stat(os.path.join(libdir, "cloudflare_fdw.so"))
+        return (int(st.st_mtime), st.st_size)
+    except OSError:
+        return None
 
 
 def fmt_int(n):

@@ -136,6 +136,31 @@ def perf_usable(work):
     return True, ""
 
 
+def log(msg):
+    print("==> profile: %s" % msg, file=sys.stderr, flush=True)
+
+
+def pg_ctl(args):
+    """Runs pg_ctl on the test bed's cluster as the server's OS user."""
+    bindir = os.environ["CF_PG_BINDIR"]
+    run_as = os.environ.get("CF_PG_RUN_AS", "")
+    cmd = [os.path.join(bindir, "pg_ctl"), "-w", "-D", os.environ["CF_PGDATA"]] + args
+    if run_as:
+        cmd = ["runuser", "-u", run_as, "--"] + cmd
+    return subprocess.run(cmd, cwd="/", capture_output=True, text=True)
+
+
+def stale_library(pid):
+    """True when the backend maps a cloudflare_fdw.so that was replaced on
+    disk since the server started (another `make install`): perf could not
+    read its symbols."""
+    try:
+        with open("/proc/%d/maps" % pid) as fh:
+            return any("cloudflare_fdw" in line and "(deleted)" in line for line in fh)
+    except OSError:
+        return False
+
+
 def session_script(work, query, scans):
     """A psql script that publishes its backend's pid, waits for the
     profiler, runs the query SCANS times and reports the time."""
@@ -159,6 +184,14 @@ def wait_file(path, proc, timeout=60):
     return False
 
 
+class PerfUnavailable(Exception):
+    """perf record could not attach to the backend."""
+
+
+class StaleLibrary(Exception):
+    """The server maps a cloudflare_fdw.so that is no longer on disk."""
+
+
 def run_perf(work, psql, db, scans, query):
     """Samples the backend of one psql session running QUERY SCANS times.
     Returns (samples, scan times in ms)."""
@@ -180,6 +213,8 @@ def run_perf(work, psql, db, scans, query):
             raise RuntimeError("profiling session did not start: %s" % sess.stderr.read()[-500:])
         with open(pidfile) as fh:
             pid = int(fh.read().strip())
+        if stale_library(pid):
+            raise StaleLibrary()
         data = os.path.join(work, "perf.data")
         perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(FREQ),
                                  "--call-graph", "dwarf,16384", "-p", str(pid), "-o", data],
@@ -189,9 +224,18 @@ def run_perf(work, psql, db, scans, query):
             fh.write("%d\n" % perf.pid)
         time.sleep(1.0)  # perf attaches
         if perf.poll() is not None:
-            raise RuntimeError("perf record could not attach to the backend: %s" % perf.stderr.read()[-300:])
+            raise PerfUnavailable("perf record could not attach to the backend: %s" % perf.stderr.read()[-300:])
+    except BaseException:
+        open(ready, "w").close()  # ends the session's wait loop (a child of psql)
+        sess.kill()
+        sess.communicate()
+        if perf is not None and perf.poll() is None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
+        raise
     finally:
-        open(ready, "w").close()  # the session goes on in any case
+        open(ready, "w").close()
+    log("perf attached to backend %d; %d scan(s)" % (pid, scans))
     out, err = sess.communicate(timeout=1800)
     if sess.returncode != 0:
         perf.send_signal(signal.SIGINT)
@@ -204,6 +248,7 @@ def run_perf(work, psql, db, scans, query):
         perf.send_signal(signal.SIGINT)
         perf.wait(60)
     times = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)]
+    log("scans done (%s ms); perf script" % ", ".join("%.0f" % t for t in times))
     p = subprocess.run(["perf", "script", "-i", data, "-F", "comm,tid,ip,sym,dso"],
                        capture_output=True, text=True, errors="replace")
     if p.returncode != 0:
@@ -346,14 +391,23 @@ def run(work, psql, db, scans, query, rows, out_md, smoke=False):
         ok, why = perf_usable(work)
         if ok:
             try:
-                samples, times = run_perf(work, psql, db, scans, query)
-                # Frames of the FDW that resolve to nothing mean the .so on
-                # disk is not the one loaded (reinstalled meanwhile): once more.
-                if not any(f[0].startswith("cloudflareIterateForeignScan") for s in samples for f in s):
-                    samples, times = run_perf(work, psql, db, scans, query)
-            except RuntimeError as e:
+                for attempt in range(3):
+                    try:
+                        samples, times = run_perf(work, psql, db, scans, query)
+                    except StaleLibrary:
+                        # cloudflare_fdw.so was reinstalled since the server
+                        # started: restart it so that it maps the file on disk
+                        log("cloudflare_fdw.so changed on disk; restarting the server")
+                        r = pg_ctl(["-m", "fast", "-l", os.environ.get("CF_PG_LOG", "/dev/null"), "restart"])
+                        log("restarted (pg_ctl exit %d)" % r.returncode)
+                        continue
+                    # FDW frames that resolve to nothing: the .so changed
+                    # during the profile; once more
+                    if any(f[0].startswith("cloudflareIterateForeignScan") for s in samples for f in s):
+                        break
+            except PerfUnavailable as e:
                 if want == "perf":
-                    raise
+                    raise RuntimeError(str(e))
                 why = str(e)
                 samples = None
         elif want == "perf":
@@ -389,6 +443,7 @@ def run(work, psql, db, scans, query, rows, out_md, smoke=False):
     else:
         if not shutil.which("valgrind"):
             raise RuntimeError("no profiler: %s, and valgrind is missing" % why)
+        scans = 1  # callgrind runs some 50 times slower
         counts, total = run_callgrind(work, psql, db, scans, query)
         times = []
         tool = "valgrind --tool=callgrind on postgres --single (%s instructions; perf not used: %s)" % (
