@@ -741,12 +741,13 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 		case CF_RETRY:
 			{
 				TimestampTz due;
+				long		status = res->status;	/* res goes with xfer */
 
 				cf_http_release(ex->http, xfer);
 				due = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  wait_ms);
 				rs->not_before = due;
-				if (res->status == 429 && due > ex->hold_until)
+				if (status == 429 && due > ex->hold_until)
 					ex->hold_until = due;
 				break;
 			}
