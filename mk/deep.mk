@@ -16,8 +16,9 @@
 #                              one runner of test/deep.d/ against a fresh test
 #                              bed, without the deps/build/install steps (run
 #                              `make && make install` first)
-#   make deep-regress-list     print the pg_regress files, in order (the
-#                              valgrind runner reads REGRESS from here)
+#   make deep-regress-list     print the pg_regress files, in order, and
+#                              REGRESS_OPTS on a second line (the valgrind
+#                              runner reads them from here)
 
 FUZZ_TIME ?= 60
 FUZZ_TARGET ?= fuzz_body
@@ -48,3 +49,4 @@ deep-one:
 
 deep-regress-list:
 	@echo $(REGRESS)
+	@echo $(REGRESS_OPTS)
