@@ -63,6 +63,10 @@ class Fail(Exception):
     """A measurement that could not be taken."""
 
 
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP: stop at once, write no results."""
+
+
 # ---- configuration ----------------------------------------------------------
 
 FULL = {
@@ -861,8 +865,16 @@ def main():
     a = ap.parse_args()
     if a.mode == "smoke":
         a.runs = 1
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    return Bench(a).run()
+    def on_signal(signum, _frame):
+        raise Interrupted(signum)
+    # set even when the caller left them ignored (a background job)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    try:
+        return Bench(a).run()
+    except Interrupted as e:
+        print("bench: interrupted (signal %d); no results written" % e.args[0], file=sys.stderr)
+        return 128 + e.args[0]
 
 
 if __name__ == "__main__":
