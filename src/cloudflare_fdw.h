@@ -301,6 +301,8 @@ typedef struct CfColumnConv
 	char	   *colname;
 	char	  **path;			/* json path split at dots */
 	int			pathlen;
+	unsigned long *path_hash;	/* json-c's hash of each key, once */
+	void	   *hash_fn;		/* the hash function they were made with */
 	Oid			typid;
 	int32		typmod;
 	Oid			typinput;

@@ -40,6 +40,7 @@
 #undef json_object
 
 #include <json-c/json.h>
+#include <json-c/linkhash.h>
 
 /* Fast conversion kinds. */
 typedef enum CfConvKind
@@ -95,6 +96,7 @@ cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 			if (*p == '.')
 				n++;
 		conv->path = palloc(sizeof(char *) * n);
+		conv->path_hash = palloc0(sizeof(unsigned long) * n);
 		for (tok = strtok_r(copy, ".", &save); tok != NULL;
 			 tok = strtok_r(NULL, ".", &save))
 			conv->path[conv->pathlen++] = tok;
@@ -150,9 +152,28 @@ cf_json_lookup(struct json_object *obj, CfColumnConv *conv)
 {
 	for (int i = 0; i < conv->pathlen && obj != NULL; i++)
 	{
-		if (json_object_get_type(obj) != json_type_object ||
-			!json_object_object_get_ex(obj, conv->path[i], &obj))
+		struct lh_table *t;
+		struct lh_entry *e;
+
+		if (json_object_get_type(obj) != json_type_object)
 			return NULL;
+
+		/*
+		 * Every object json-c parses hashes its keys with the same
+		 * function, so each key's hash is computed once per scan, not once
+		 * per row; a table with another function gets its own.
+		 */
+		t = json_object_get_object(obj);
+		if (conv->hash_fn != (void *) t->hash_fn)
+		{
+			for (int j = 0; j < conv->pathlen; j++)
+				conv->path_hash[j] = lh_get_hash(t, conv->path[j]);
+			conv->hash_fn = (void *) t->hash_fn;
+		}
+		e = lh_table_lookup_entry_w_hash(t, conv->path[i], conv->path_hash[i]);
+		if (e == NULL)
+			return NULL;
+		obj = (struct json_object *) lh_entry_v(e);
 	}
 	return obj;
 }
@@ -464,7 +485,8 @@ cf_push_jsonb(JsonbParseState **state, struct json_object *val,
 
 					v.type = jbvString;
 					v.val.string.val = pg_any_to_server(key, klen, PG_UTF8);
-					v.val.string.len = strlen(v.val.string.val);
+					v.val.string.len = (v.val.string.val == key) ? klen
+						: strlen(v.val.string.val);
 					pushJsonbValue(state, WJB_KEY, &v);
 					cf_push_jsonb(state, json_object_iter_peek_value(&it),
 								  WJB_VALUE);

@@ -571,8 +571,10 @@ cf_exec_rebuild_wes(CfExec *ex)
 
 	ex->wes = CreateWaitEventSet(CurrentMemoryContext, nsocks + 2);
 	AddWaitEventToSet(ex->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(ex->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
-					  NULL, NULL);
+	/* a single-user backend has no postmaster to watch */
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(ex->wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+						  NULL, NULL);
 	for (int i = 0; i < nsocks; i++)
 	{
 		curl_socket_t fd;
