@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""check.py: fail on any contract violation that Prism saw during a suite.
+
+    check.py --record TAP_RECORD --prism-log PRISM_LOG [--label NAME]
+
+Two independent sources, both must be clean:
+
+1. The tap's record (tap.py): every exchange where Prism answered with a
+   problem of its own (401/422 for a request that breaks the document, 500
+   for a response that breaks it under --errors) or sent an sl-violations
+   header.  Each is printed with its request and Prism's violation text.
+   A problem passes only when a test acknowledged it (`tap.py log --ack`
+   printed it, so the test's expected output asserts it): those are the
+   deliberate refusals, such as a Bearer token where the document allows
+   only email + key.
+
+2. Prism's own log: every warning, error or fatal line after "Prism is
+   listening", attributed to the request it belongs to.  A line passes only
+   when its request is one of the acknowledged refusals, or it is Prism's
+   mock noting that a 204 has no JSON content to negotiate ("Unable to find
+   content for application/json": the FDW sends Accept: application/json
+   everywhere, and the document's 204 answers have no body; that is no
+   violation).
+
+It also checks that the tap and Prism saw the same number of requests (so
+nothing reached Prism around the tap, and the log is complete), and that
+there was traffic at all.
+
+Prints what it found and "ok"/"FAILED" lines; exits 1 on any finding.
+"""
+
+import argparse
+import json
+import re
+import sys
+import time
+import urllib.parse
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+RECEIVED = re.compile(r"\[HTTP SERVER\] (\w+) (\S+) .*Request received")
+SERVER_LINE = re.compile(r"\[HTTP SERVER\] (\w+) (\S+) ")
+BAD = re.compile(r"⚠\s+warning|✖\s+error|fatal", re.I)
+ALLOWED_LINES = [
+    # Prism mock, 204 answers (profile PUT, member DELETE): see the docstring.
+    re.compile(r"\[NEGOTIATOR\] ⚠\s+warning\s+Unable to find content for application/json$"),
+]
+
+
+def norm_path(target):
+    return urllib.parse.unquote(target.split("?", 1)[0])
+
+
+def read_record(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_acks(path):
+    try:
+        with open(path + ".ack") as f:
+            return {int(x) for x in f if x.strip()}
+    except FileNotFoundError:
+        return set()
+
+
+def prism_events(log_path):
+    """(received, events): the number of requests Prism logged, and its
+    warning/error lines as (method, path, text)."""
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        lines = [ANSI.sub("", x.rstrip("\n")) for x in f]
+    started = False
+    current = (None, None)
+    received = 0
+    events = []
+    for line in lines:
+        if not started:
+            started = "Prism is listening" in line
+            if not started and re.search(r"fatal", line, re.I):
+                events.append((None, None, line))
+            continue
+        m = RECEIVED.search(line)
+        if m:
+            received += 1
+            current = (m.group(1).upper(), urllib.parse.unquote(m.group(2)))
+            continue
+        if not BAD.search(line):
+            continue
+        if any(a.search(line) for a in ALLOWED_LINES):
+            continue
+        m = SERVER_LINE.search(line)
+        who = (m.group(1).upper(), urllib.parse.unquote(m.group(2))) if m else current
+        events.append((who[0], who[1], line))
+    return received, events
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="check.py")
+    ap.add_argument("--record", required=True)
+    ap.add_argument("--prism-log", required=True)
+    ap.add_argument("--label", default="contract")
+    args = ap.parse_args(argv)
+
+    findings = []
+    entries = read_record(args.record)
+    acks = read_acks(args.record)
+    if not entries:
+        findings.append("no request went through the tap: was the FDW pointed at it?")
+    acked = set()
+    for e in entries:
+        if not e.get("problem"):
+            continue
+        if e["seq"] in acks:
+            acked.add((e["method"], norm_path(e["target"])))
+            continue
+        body = (" " + e["body"]) if e.get("body") is not None else ""
+        findings.append("request %s %s%s (%s) -> %d; prism: %s"
+                        % (e["method"], e["target"], body[:600], e["auth"], e["status"], e["problem"]))
+
+    # Prism logs asynchronously: give it a moment to catch up with the tap.
+    received, events = prism_events(args.prism_log)
+    deadline = time.time() + 10
+    while received < len(entries) and time.time() < deadline:
+        time.sleep(0.2)
+        received, events = prism_events(args.prism_log)
+    if received != len(entries):
+        findings.append("the tap relayed %d requests but Prism's log shows %d" % (len(entries), received))
+    for method, path, line in events:
+        if method is not None and (method, path) in acked:
+            continue
+        findings.append("prism log: %s" % line.strip())
+
+    for f in findings:
+        print("  violation: %s" % f)
+    nacks = sum(1 for e in entries if e.get("problem") and e["seq"] in acks)
+    print("%s: %d requests through Prism, %d deliberate refusals asserted by the tests, %d violations"
+          % (args.label, len(entries), nacks, len(findings)))
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
