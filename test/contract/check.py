@@ -15,8 +15,9 @@ Two independent sources, both must be clean:
    only email + key.
 
 2. Prism's own log: every warning, error or fatal line after "Prism is
-   listening", attributed to the request it belongs to.  A line passes only
-   when its request is one of the acknowledged refusals, or it is Prism's
+   listening", attributed to the request it belongs to.  Lines pass only
+   when they belong to one of the acknowledged refusals (one request's lines
+   per acknowledgement with the same method and path), or when it is Prism's
    mock noting that a 204 has no JSON content to negotiate ("Unable to find
    content for application/json": the FDW sends Accept: application/json
    everywhere, and the document's 204 answers have no body; that is no
@@ -63,34 +64,42 @@ def read_acks(path):
         return set()
 
 
-def prism_events(log_path):
-    """(received, events): the number of requests Prism logged, and its
-    warning/error lines as (method, path, text)."""
+def prism_requests(log_path):
+    """(requests, early): the requests Prism logged, in order, each a dict
+    with method, path and the warning/error lines that belong to it; and the
+    problem lines logged before it listened (start-up errors)."""
     with open(log_path, encoding="utf-8", errors="replace") as f:
         lines = [ANSI.sub("", x.rstrip("\n")) for x in f]
     started = False
-    current = (None, None)
-    received = 0
-    events = []
+    requests = []
+    early = []
     for line in lines:
         if not started:
             started = "Prism is listening" in line
             if not started and re.search(r"fatal", line, re.I):
-                events.append((None, None, line))
+                early.append(line)
             continue
         m = RECEIVED.search(line)
         if m:
-            received += 1
-            current = (m.group(1).upper(), urllib.parse.unquote(m.group(2)))
+            requests.append({"method": m.group(1).upper(), "path": urllib.parse.unquote(m.group(2)), "lines": []})
             continue
-        if not BAD.search(line):
+        if not BAD.search(line) or any(a.search(line) for a in ALLOWED_LINES):
             continue
-        if any(a.search(line) for a in ALLOWED_LINES):
-            continue
+        # "[HTTP SERVER] get /x ✖ error ..." names its request: the latest
+        # one with that method and path.  Validator lines belong to the
+        # request received last.
         m = SERVER_LINE.search(line)
-        who = (m.group(1).upper(), urllib.parse.unquote(m.group(2))) if m else current
-        events.append((who[0], who[1], line))
-    return received, events
+        owner = None
+        if m:
+            key = (m.group(1).upper(), urllib.parse.unquote(m.group(2)))
+            owner = next((r for r in reversed(requests) if (r["method"], r["path"]) == key), None)
+        if owner is None and requests:
+            owner = requests[-1]
+        if owner is None:
+            early.append(line)
+        else:
+            owner["lines"].append(line)
+    return requests, early
 
 
 def main(argv):
@@ -105,29 +114,38 @@ def main(argv):
     acks = read_acks(args.record)
     if not entries:
         findings.append("no request went through the tap: was the FDW pointed at it?")
-    acked = set()
+    acked = {}
     for e in entries:
         if not e.get("problem"):
             continue
         if e["seq"] in acks:
-            acked.add((e["method"], norm_path(e["target"])))
+            key = (e["method"], norm_path(e["target"]))
+            acked[key] = acked.get(key, 0) + 1
             continue
         body = (" " + e["body"]) if e.get("body") is not None else ""
         findings.append("request %s %s%s (%s) -> %d; prism: %s"
                         % (e["method"], e["target"], body[:600], e["auth"], e["status"], e["problem"]))
 
     # Prism logs asynchronously: give it a moment to catch up with the tap.
-    received, events = prism_events(args.prism_log)
+    requests, early = prism_requests(args.prism_log)
     deadline = time.time() + 10
-    while received < len(entries) and time.time() < deadline:
+    while len(requests) < len(entries) and time.time() < deadline:
         time.sleep(0.2)
-        received, events = prism_events(args.prism_log)
-    if received != len(entries):
-        findings.append("the tap relayed %d requests but Prism's log shows %d" % (len(entries), received))
-    for method, path, line in events:
-        if method is not None and (method, path) in acked:
-            continue
+        requests, early = prism_requests(args.prism_log)
+    if len(requests) != len(entries):
+        findings.append("the tap relayed %d requests but Prism's log shows %d" % (len(entries), len(requests)))
+    for line in early:
         findings.append("prism log: %s" % line.strip())
+    # Each acknowledged refusal excuses the log lines of one request with
+    # the same method and path; any request beyond that is a finding.
+    flagged = {}
+    for r in requests:
+        if r["lines"]:
+            flagged.setdefault((r["method"], r["path"]), []).append(r)
+    for key, rs in flagged.items():
+        for r in rs[acked.get(key, 0):]:
+            for line in r["lines"]:
+                findings.append("prism log (%s %s): %s" % (r["method"], r["path"], line.strip()))
 
     for f in findings:
         print("  violation: %s" % f)

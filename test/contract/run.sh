@@ -240,6 +240,7 @@ check_suite() {
 log "prism $PRISM_VERSION, document $SPEC"
 start_prism proxy proxy "$SPEC" "${CF_EMULATOR_URL%/}/client/v4" --errors || die "prism proxy did not start"
 start_tap proxy "$PRISM_URL" || die "the tap in front of prism proxy did not start"
+PROXY_TAP_URL="$TAP_URL"
 log "proxy suite: FDW -> tap $TAP_URL -> prism proxy $PRISM_URL -> emulator $CF_EMULATOR_URL/client/v4"
 
 mkdir -p "$WORK/proxy.in"
@@ -276,29 +277,47 @@ run_regress mock cf_contract_mock "$ROOT/test/contract/mock" "${MOCK_TESTS[@]}"
 "$CF_PG_BINDIR/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS cf_contract_mock WITH (FORCE)" >/dev/null 2>&1 || true
 check_suite mock
 
-# ---- negative control: check.py reports a violation nobody asserted -------------
+# ---- negative controls: check.py reports violations nobody asserted ------------
 
-# A request the document forbids (page_size above its maximum of 1000), sent
-# through the mock suite's tap and Prism, must fail check.py with Prism's text.
-python3 - "$TAP_URL" <<'EOF' >"$WORK/control.out" 2>&1
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[1] + "/organizations?page_size=1001",
+# control NAME SUITE TAP PATH PATTERN: send GET PATH (email + key) through
+# the tap at TAP, then check.py on SUITE's record and Prism log must fail with
+# a line matching PATTERN.
+control() {
+	local name="$1" suite="$2" tap="$3" path="$4" pattern="$5"
+	python3 - "$tap" "$path" <<'PY' >"$WORK/control.out" 2>&1
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1] + sys.argv[2],
                              headers={"X-Auth-Email": "user@example.com", "X-Auth-Key": "144c9defac04969c7bfad8efaa8ea194"})
 try:
-    urllib.request.urlopen(req, timeout=60)
-    print("no error")
+    print("HTTP", urllib.request.urlopen(req, timeout=60).status)
 except urllib.error.HTTPError as e:
     print("HTTP", e.code)
-EOF
-if python3 "$ROOT/test/contract/check.py" --label control --record "$WORK/mock.tap.jsonl" \
-	--prism-log "$WORK/mock.prism.log" >"$WORK/control.check" 2>&1; then
-	fail "control: check.py missed a request that breaks the document (page_size=1001)"
-	cat "$WORK/control.out" "$WORK/control.check"
-elif grep -q "page_size=1001.*-> 422.*page_size must be <= 1000" "$WORK/control.check"; then
-	pass "control: check.py reports an unasserted violation with Prism's text (page_size=1001 -> 422)"
+PY
+	if python3 "$ROOT/test/contract/check.py" --label control --record "$WORK/$suite.tap.jsonl" \
+		--prism-log "$WORK/$suite.prism.log" >"$WORK/control.check" 2>&1; then
+		fail "control: check.py missed $name"
+		cat "$WORK/control.out" "$WORK/control.check"
+	elif grep -qE "$pattern" "$WORK/control.check"; then
+		pass "control: check.py reports $name"
+	else
+		fail "control: check.py failed, but did not report $name"
+		cat "$WORK/control.out" "$WORK/control.check"
+	fi
+}
+
+# A request that breaks the document (page_size above its maximum of 1000):
+# Prism's 422 with its validation text.
+control "a request violation (page_size=1001 -> Prism's 422)" mock "$TAP_URL" "/organizations?page_size=1001" \
+	'GET /organizations\?page_size=1001 .*-> 422; prism: .*page_size must be <= 1000'
+
+# A response that breaks it: the emulator's wrong_types fault behind prism
+# proxy --errors (ids and names as numbers, booleans as "yes"/"no").
+if python3 "$ROOT/emulator/ctl.py" fault '{"method": "GET", "path": "^/memberships$", "kind": "wrong_types"}' >/dev/null; then
+	control "a response violation (wrong_types -> Prism's 500)" proxy "$PROXY_TAP_URL" "/memberships" \
+		'GET /memberships .*-> 500; prism: Request/Response not valid: .*response/body/result/0/.* must be'
+	python3 "$ROOT/emulator/ctl.py" faults-clear >/dev/null || true
 else
-	fail "control: check.py failed, but not on the page_size=1001 request"
-	cat "$WORK/control.out" "$WORK/control.check"
+	fail "control: could not add the emulator's wrong_types fault"
 fi
 
 echo "contract: $PASSED passed, $FAILED failed"

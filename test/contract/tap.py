@@ -16,11 +16,12 @@ before answering, so the record is complete when the FDW's statement ends:
 
   auth     "email+key", "bearer", "both" or "none": which credential style the
            FDW sent (never the credentials themselves)
-  problem  null, or what Prism said about the exchange: its sl-violations
-           header, or the title and validation messages of an
-           application/problem+json answer (Prism's own 401/422/500).  A
-           problem means Prism found a request or a response that breaks
-           Cloudflare's OpenAPI document.
+  problem  null, or what Prism said about the exchange: the title and
+           validation messages of its own application/problem+json answer
+           (401/422, or 500 under --errors), else its sl-violations header
+           (the mock's documented 4XX answers carry one).  A problem means
+           Prism found a request or a response that breaks Cloudflare's
+           OpenAPI document.
 
 Prism's log says only that something failed and on which path; the tap gives
 check.py the request and Prism's violation text.  One upstream connection per
@@ -58,28 +59,33 @@ def auth_style(headers):
     return "both" if email and bearer else "email+key" if email else "bearer" if bearer else "none"
 
 
+def summarize(violations, limit=4):
+    msgs = ["%s %s: %s" % (x.get("severity", "?"), "/".join(map(str, x.get("location", []))), x.get("message", ""))
+            for x in violations]
+    more = " (and %d more)" % (len(msgs) - limit) if len(msgs) > limit else ""
+    return "; ".join(msgs[:limit]) + more
+
+
 def prism_problem(headers, ctype, raw):
-    """Prism's verdict on an exchange, as one line of text, or None."""
-    parts = []
-    v = headers.get("sl-violations")
-    if v:
-        try:
-            parts.append("; ".join("%s %s: %s" % (x.get("severity", "?"), "/".join(map(str, x.get("location", []))),
-                                                 x.get("message", "")) for x in json.loads(v)))
-        except ValueError:
-            parts.append(v)
+    """Prism's verdict on an exchange, as one line of text, or None: the
+    title and validation messages of its application/problem+json answer,
+    else its sl-violations header (which Prism truncates when long)."""
     if ctype.startswith("application/problem+json"):
         try:
             p = json.loads(raw)
             text = p.get("title", "problem")
-            msgs = ["%s: %s" % ("/".join(map(str, x.get("location", []))), x.get("message", ""))
-                    for x in p.get("validation", [])]
-            if msgs:
-                text += ": " + "; ".join(msgs)
-            parts.append(text)
+            if p.get("validation"):
+                text += ": " + summarize(p["validation"])
+            return text
         except ValueError:
-            parts.append(raw[:300].decode("utf-8", "replace"))
-    return " | ".join(parts) if parts else None
+            return raw[:300].decode("utf-8", "replace")
+    v = headers.get("sl-violations")
+    if v:
+        try:
+            return summarize(json.loads(v))
+        except ValueError:
+            return v[:600]
+    return None
 
 
 class Tap(http.server.ThreadingHTTPServer):
