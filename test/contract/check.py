@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """check.py: fail on any contract violation that Prism saw during a suite.
 
-    check.py --record TAP_RECORD --prism-log PRISM_LOG [--label NAME]
+    check.py --record TAP_RECORD --prism-log PRISM_LOG --document OPENAPI [--label NAME]
 
-Two independent sources, both must be clean:
+Three checks, all must be clean:
 
 1. The tap's record (tap.py): every exchange where Prism answered with a
    problem of its own (401/422 for a request that breaks the document, 500
@@ -22,6 +22,13 @@ Two independent sources, both must be clean:
    content for application/json": the FDW sends Accept: application/json
    everywhere, and the document's 204 answers have no body; that is no
    violation).
+
+3. The operations and query parameter names, against the document itself:
+   every request in the record must be one of the document's operations
+   (method and path template), and every query parameter it sends must be
+   one the operation declares.  Prism validates the values of declared
+   parameters but lets unknown names through (a misspelt filter would be
+   ignored by Cloudflare, and the query would silently return too much).
 
 It also checks that the tap and Prism saw the same number of requests (so
 nothing reached Prism around the tap, and the log is complete), and that
@@ -49,6 +56,47 @@ ALLOWED_LINES = [
 
 def norm_path(target):
     return urllib.parse.unquote(target.split("?", 1)[0])
+
+
+def operations(document):
+    """[(method, compiled path template, declared query names, text)]."""
+    with open(document, encoding="utf-8") as f:
+        doc = json.load(f)
+    comps = doc.get("components", {}).get("parameters", {})
+
+    def resolve(x):
+        if "$ref" in x:
+            return comps[x["$ref"].rsplit("/", 1)[-1]]
+        return x
+
+    ops = []
+    for path, item in doc["paths"].items():
+        shared = [resolve(x) for x in item.get("parameters", [])]
+        rx = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "$")
+        for method, op in item.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue
+            params = shared + [resolve(x) for x in op.get("parameters", [])]
+            names = {x["name"] for x in params if x.get("in") == "query"}
+            ops.append((method.upper(), rx, names, "%s %s" % (method.upper(), path)))
+    return ops
+
+
+def undocumented(entry, ops):
+    """Why the request is not one the document describes, or None."""
+    path, _, query = entry["target"].partition("?")
+    path = re.sub(r"%3[Aa]", ":", path)
+    matches = [o for o in ops if o[1].match(path)]
+    if not matches:
+        return "no operation of the document has this path"
+    op = next((o for o in matches if o[0] == entry["method"]), None)
+    if op is None:
+        return "the document has no %s for this path" % entry["method"]
+    unknown = sorted({k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)} - op[2])
+    if unknown:
+        return "query parameter%s %s not declared for %s" % (
+            "s" if len(unknown) > 1 else "", ", ".join(unknown), op[3])
+    return None
 
 
 def read_record(path):
@@ -106,6 +154,7 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="check.py")
     ap.add_argument("--record", required=True)
     ap.add_argument("--prism-log", required=True)
+    ap.add_argument("--document", required=True)
     ap.add_argument("--label", default="contract")
     args = ap.parse_args(argv)
 
@@ -115,7 +164,11 @@ def main(argv):
     if not entries:
         findings.append("no request went through the tap: was the FDW pointed at it?")
     acked = {}
+    ops = operations(args.document)
     for e in entries:
+        why = undocumented(e, ops) if e["seq"] not in acks else None
+        if why:
+            findings.append("request %s %s (%s) -> %d: %s" % (e["method"], e["target"], e["auth"], e["status"], why))
         if not e.get("problem"):
             continue
         if e["seq"] in acks:

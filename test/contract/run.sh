@@ -21,8 +21,9 @@
 #    files of test/contract/mock/: every table reads the document's examples,
 #    every write is accepted, a full scan meets the pagination guard.
 # 4. After each suite, test/contract/check.py fails on any violation in the
-#    tap's record or in Prism's log that no test asserted.  A negative control
-#    then proves that check.py does report one.
+#    tap's record or in Prism's log that no test asserted, and on any query
+#    parameter name the document does not declare (Prism lets those through).
+#    Negative controls then prove that check.py does report each kind.
 #
 # Each pg_regress file counts as one test, each check as one.  Prints
 # "contract: N passed, N failed" last; exits non-zero on any failure.  Fails
@@ -228,7 +229,7 @@ run_regress() {
 check_suite() {
 	local name="$1"
 	if python3 "$ROOT/test/contract/check.py" --label "$name" --record "$WORK/$name.tap.jsonl" \
-		--prism-log "$WORK/$name.prism.log"; then
+		--prism-log "$WORK/$name.prism.log" --document "$SPEC"; then
 		pass "$name: no contract violation (tap record and Prism's log)"
 	else
 		fail "$name: contract violations (listed above)"
@@ -294,7 +295,7 @@ except urllib.error.HTTPError as e:
     print("HTTP", e.code)
 PY
 	if python3 "$ROOT/test/contract/check.py" --label control --record "$WORK/$suite.tap.jsonl" \
-		--prism-log "$WORK/$suite.prism.log" >"$WORK/control.check" 2>&1; then
+		--prism-log "$WORK/$suite.prism.log" --document "$SPEC" >"$WORK/control.check" 2>&1; then
 		fail "control: check.py missed $name"
 		cat "$WORK/control.out" "$WORK/control.check"
 	elif grep -qE "$pattern" "$WORK/control.check"; then
@@ -309,6 +310,11 @@ PY
 # Prism's 422 with its validation text.
 control "a request violation (page_size=1001 -> Prism's 422)" mock "$TAP_URL" "/organizations?page_size=1001" \
 	'GET /organizations\?page_size=1001 .*-> 422; prism: .*page_size must be <= 1000'
+
+# A query parameter the document does not declare (Prism lets unknown names
+# through; check.py compares them with the document).
+control "an undeclared query parameter (pagesize)" mock "$TAP_URL" "/organizations?pagesize=5" \
+	'GET /organizations\?pagesize=5 .*-> 200: query parameter pagesize not declared for GET /organizations'
 
 # A response that breaks it: the emulator's wrong_types fault behind prism
 # proxy --errors (ids and names as numbers, booleans as "yes"/"no").
