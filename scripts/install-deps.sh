@@ -26,9 +26,10 @@ CORE_PKGS=(
 	python3 curl
 )
 # Needed by the other targets: Prism contract tests (node), the deep checks
-# (valgrind, sqlsmith, afl++, clang), PL/Python tests, benchmarks and plots.
+# (valgrind, sqlsmith, afl++, clang and its libFuzzer runtime), PL/Python
+# tests, benchmarks and plots.
 EXTRA_PKGS=(
-	nodejs npm valgrind sqlsmith afl++ clang
+	nodejs npm valgrind sqlsmith afl++ clang libclang-rt-14-dev
 	postgresql-plpython3-15 gnuplot-nox hyperfine
 )
 
