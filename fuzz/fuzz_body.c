@@ -147,8 +147,8 @@ typedef enum FuzzRef
 {
 	REF_VALID,
 	REF_INVALID,
-	REF_INVALID_NUMBER,			/* the first error is in or right after a
-								 * number, at a character of ".+-eE0-9" */
+	REF_INVALID_NUMBER,			/* the first error is an integer followed by
+								 * '-' ("1-2") */
 	REF_TOO_DEEP				/* valid or not, nested deeper than json-c's
 								 * limit allows us to predict */
 } FuzzRef;
@@ -185,6 +185,18 @@ fuzz_is_numchar(unsigned char c)
 		c == 'e' || c == 'E';
 }
 
+/* Whether p starts with an optional '-', one or more digits, then '-'. */
+static bool
+fuzz_ref_int_minus(const unsigned char *p, size_t n)
+{
+	size_t		k = (n > 0 && p[0] == '-') ? 1 : 0;
+	size_t		digits = k;
+
+	while (digits < n && p[digits] >= '0' && p[digits] <= '9')
+		digits++;
+	return digits > k && digits < n && p[digits] == '-';
+}
+
 static bool
 fuzz_ref_number(FuzzParser *ps)
 {
@@ -192,8 +204,13 @@ fuzz_ref_number(FuzzParser *ps)
 	size_t		n = ps->n;
 	size_t		i = ps->i;
 
+	/*
+	 * The one error json-c 0.16 misses when the text is split: digits (an
+	 * integer as json-c reads it, leading zeros and all) followed by '-'
+	 * ("1-2", "1-", "-022-").
+	 */
 #define NUM_FAIL() \
-	return fuzz_ref_fail(ps, (i < n && fuzz_is_numchar(p[i])) ? \
+	return fuzz_ref_fail(ps, fuzz_ref_int_minus(p + ps->i, n - ps->i) ? \
 						 REF_INVALID_NUMBER : REF_INVALID)
 	if (i < n && p[i] == '-')
 		i++;
@@ -344,7 +361,7 @@ fuzz_ref_check(const unsigned char *p, size_t n)
 		return ps.err;
 	fuzz_ref_space(&ps);
 	if (ps.i != n)
-		return fuzz_is_numchar(p[ps.i]) ? REF_INVALID_NUMBER : REF_INVALID;
+		return REF_INVALID;
 	return REF_VALID;
 }
 
@@ -747,11 +764,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * A normal end without a cap: compare with the body fed in one piece
 	 * and with the reference checks.  Valid JSON in valid UTF-8 must give
 	 * the same tree both ways.  Otherwise both ways must agree too, except
-	 * where json-c 0.16's incremental parser is known to go wrong: a number
-	 * followed by more number characters ("1-2", "12.5.6", "1e5-3") is an
-	 * error in one piece but, split between chunks, is taken as a
-	 * different number (see docs/testing-deep.md).  FUZZ_STRICT_JSONC=1
-	 * makes that a failure too.
+	 * where json-c 0.16's incremental parser is known to go wrong: an
+	 * integer followed by minus signs and digits ("1-2", "-1-1", "1-") is
+	 * an error in one piece but, split between chunks, is taken as the
+	 * first integer (see docs/testing-deep.md).  The tolerance is limited to
+	 * bodies the reference check rejects at a number character.
+	 * FUZZ_STRICT_JSONC=1 makes that a failure too.
 	 */
 	if (ends[endsel] == CURLE_OK && cap == 0)
 	{
