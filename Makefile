@@ -10,8 +10,10 @@ OBJS = \
 	src/convert.o \
 	src/diag.o \
 	src/http.o \
+	src/jsonscan.o \
 	src/modify.o \
 	src/option.o \
+	src/page.o \
 	src/pushdown.o \
 	src/ratelimit.o \
 	src/request.o \
@@ -41,7 +43,7 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/http.h
+$(OBJS): src/cloudflare_fdw.h src/http.h src/jsonscan.h
 
 -include mk/project.mk
 -include mk/bench.mk

@@ -112,8 +112,8 @@ typedef struct CfStream
 	uint64		last_edges;		/* its first and last items, hashed */
 	int64		pages;
 	CfRequest  *req;			/* the page being read */
-	struct json_object *items;	/* its result array, or NULL */
-	struct json_object *object; /* its result object (single) */
+	CfPage	   *cur_page;		/* its text and index, or NULL */
+	CfSpan	   *items;			/* its items (single: the result object) */
 	int			nitems;
 	int			next;
 } CfStream;
@@ -137,6 +137,7 @@ typedef struct CfScanState
 	/* conversion */
 	int			nconvs;
 	CfColumnConv *convs;
+	CfPathNode *paths;			/* the JSON paths of convs, as a tree */
 	CfColumnConv *current_conv; /* for the error context */
 	char	  **echo;			/* filter-only values per conv, or NULL */
 
@@ -222,8 +223,9 @@ static void cf_stream_response(CfScanState *st, CfStream *s);
 static void cf_check_budget(CfScanState *st, int more);
 static void cf_execute_cached(CfScanState *st, CfRequest **reqs, int n);
 static void cf_cache_free(void *arg);
-static void cf_store_row(CfScanState *st, const char *scope,
-						 struct json_object *item, TupleTableSlot *slot);
+static void cf_store_row(CfScanState *st, const char *scope, CfPage *page,
+						 CfSpan item, TupleTableSlot *slot);
+static char *cf_page_id_text(CfPage *page, CfSpan value);
 static void cf_conversion_error_callback(void *arg);
 
 /*
@@ -1013,6 +1015,7 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
 		i++;
 	}
+	st->paths = cf_path_tree(st->convs, st->nconvs);
 
 	st->query_cxt = estate->es_query_cxt;
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
@@ -1259,6 +1262,7 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 	memset(req, 0, sizeof(CfRequest));
 	req->method = "GET";
 	req->path = path.data;
+	req->as_page = true;
 	req->not_found_ok = s->single || s->scope != NULL;
 	s->req = req;
 }
@@ -1269,20 +1273,16 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
  *		items: two consecutive pages of a list never share it.
  */
 static uint64
-cf_page_edges_hash(struct json_object *items, int n)
+cf_page_edges_hash(CfPage *page)
 {
-	const char *first = json_object_to_json_string_ext(json_object_array_get_idx(items, 0),
-													   JSON_C_TO_STRING_PLAIN);
-	uint64		h = hash_bytes_extended((const unsigned char *) first,
-										strlen(first), (uint64) n);
+	CfSpan		first = page->items[0];
+	CfSpan		last = page->items[page->nitems - 1];
+	uint64		h = hash_bytes_extended((const unsigned char *) page->text + first.off,
+										first.len, (uint64) page->nitems);
 
-	if (n > 1)
-	{
-		const char *last = json_object_to_json_string_ext(json_object_array_get_idx(items, n - 1),
-														  JSON_C_TO_STRING_PLAIN);
-
-		h = hash_bytes_extended((const unsigned char *) last, strlen(last), h);
-	}
+	if (page->nitems > 1)
+		h = hash_bytes_extended((const unsigned char *) page->text + last.off,
+								last.len, h);
 	return h;
 }
 
@@ -1296,15 +1296,13 @@ static void
 cf_stream_response(CfScanState *st, CfStream *s)
 {
 	CfRequest  *req = s->req;
-	struct json_object *result = NULL;
-	struct json_object *info = NULL;
-	struct json_object *tok = NULL;
+	CfPage	   *page = req->page;
 	bool		org_list = s->embedded || s == st->driver;
 	CfPaging	paging = org_list ? CF_PAGING_TOKEN : st->res->paging;
 	int			page_size = org_list ? Min(st->opts.page_size, 1000) : st->page_size;
 
+	s->cur_page = NULL;
 	s->items = NULL;
-	s->object = NULL;
 	s->nitems = 0;
 	s->next = 0;
 	s->pages++;
@@ -1323,22 +1321,21 @@ cf_stream_response(CfScanState *st, CfStream *s)
 		return;
 	}
 
-	if (req->root == NULL ||
-		json_object_get_type(req->root) != json_type_object ||
-		!json_object_object_get_ex(req->root, "result", &result))
+	if (page == NULL || !page->has_result)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Cloudflare API response has no \"result\""),
 				 errcontext("request: GET %s", req->path)));
+	s->cur_page = page;
 
 	if (s->single)
 	{
-		if (json_object_get_type(result) == json_type_object)
+		if (page->result_kind == '{')
 		{
-			s->object = result;
+			s->items = &page->result;
 			s->nitems = 1;
 		}
-		else if (result != NULL)
+		else if (page->result_kind != 'n')
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("Cloudflare API response \"result\" is not an object"),
@@ -1347,22 +1344,17 @@ cf_stream_response(CfScanState *st, CfStream *s)
 		return;
 	}
 
-	if (json_object_get_type(result) != json_type_array)
+	if (page->result_kind != '[')
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Cloudflare API response \"result\" is not an array"),
 				 errcontext("request: GET %s", req->path)));
-	s->items = result;
-	s->nitems = json_object_array_length(result);
+	s->items = page->items;
+	s->nitems = page->nitems;
 
 	if (paging == CF_PAGING_TOKEN)
 	{
-		const char *next = NULL;
-
-		if (json_object_object_get_ex(req->root, "result_info", &info) &&
-			json_object_object_get_ex(info, "next_page_token", &tok) &&
-			json_object_get_type(tok) == json_type_string)
-			next = json_object_get_string(tok);
+		const char *next = page->next_page_token;
 
 		if (next == NULL || next[0] == '\0' || s->nitems == 0)
 			s->done = true;
@@ -1383,7 +1375,7 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	 */
 	if (s->nitems > 0)
 	{
-		uint64		edges = cf_page_edges_hash(s->items, s->nitems);
+		uint64		edges = cf_page_edges_hash(page);
 
 		if (s->pages > 1 && edges == s->last_edges)
 			ereport(ERROR,
@@ -1430,29 +1422,13 @@ typedef struct CfCacheEntry
 {
 	char		path[CF_CACHE_KEY_LEN];	/* hash key */
 	int			status;
-	struct json_object *root;	/* one reference, owned by the cache */
+	CfPage	   *page;			/* a copy in cache_cxt, or NULL */
 	int64		body_bytes;
 } CfCacheEntry;
 
 /*
- * json-c trees take several times the bytes of their text; the cache's
- * bound counts this many bytes of memory per byte of response.
- */
-#define CF_CACHE_TREE_FACTOR 4
-
-/* Drops the cache's reference to one tree when the statement ends (or fails). */
-static void
-cf_cache_put(void *arg)
-{
-	json_object_put((struct json_object *) arg);
-}
-
-/*
- * Forgets the cache when its context goes.  The trees are not reached
- * through the hash table here: dynahash keeps the table in a context of its
- * own under cache_cxt, and children are deleted before the parent's
- * callbacks run, so the table is already freed by then.  Each cached tree
- * has its own callback (cf_cache_put), allocated in cache_cxt itself.
+ * Forgets the cache when its context goes (the hash table and the pages
+ * are all in cache_cxt).
  */
 static void
 cf_cache_free(void *arg)
@@ -1466,7 +1442,7 @@ cf_cache_free(void *arg)
  * cf_execute_cached
  *		Runs the requests of one round, answering from the rescan cache
  *		those this statement already sent, and caching the new answers
- *		while they fit.  A cached answer's tree is borrowed: the cache
+ *		while they fit.  A cached answer's page is borrowed: the cache
  *		keeps it until the end of the statement.
  */
 static void
@@ -1484,7 +1460,7 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 		if (e)
 		{
 			reqs[i]->status = e->status;
-			reqs[i]->root = e->root;
+			reqs[i]->page = e->page;
 			reqs[i]->body_bytes = e->body_bytes;
 			st->stats.cache_hits++;
 		}
@@ -1520,7 +1496,8 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 	for (int i = 0; i < nmiss; i++)
 	{
 		CfRequest  *r = miss[i];
-		int64		cost = r->body_bytes * CF_CACHE_TREE_FACTOR;
+		int64		cost = r->body_bytes +
+			(r->page ? (int64) sizeof(CfSpan) * r->page->nitems : 0);
 		CfCacheEntry *e;
 		bool		found;
 
@@ -1531,18 +1508,8 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 		if (found)
 			continue;
 		e->status = r->status;
-		e->root = NULL;
 		e->body_bytes = r->body_bytes;
-		if (r->root)
-		{
-			MemoryContextCallback *put = MemoryContextAlloc(st->cache_cxt,
-															sizeof(MemoryContextCallback));
-
-			put->func = cf_cache_put;
-			put->arg = json_object_get(r->root);
-			e->root = r->root;
-			MemoryContextRegisterResetCallback(st->cache_cxt, put);
-		}
+		e->page = r->page ? cf_page_copy(r->page, st->cache_cxt) : NULL;
 		st->cache_bytes += cost;
 	}
 }
@@ -1569,16 +1536,12 @@ cf_fetch_driver_page(CfScanState *st)
 	 */
 	if (d->pages == 1)
 	{
-		struct json_object *info;
-		struct json_object *total;
 		int64		orgs = -1;
 
 		if (d->done)
 			orgs = d->nitems;
-		else if (json_object_object_get_ex(req->root, "result_info", &info) &&
-				 json_object_object_get_ex(info, "total_size", &total) &&
-				 json_object_get_type(total) == json_type_int)
-			orgs = json_object_get_int64(total);
+		else if (d->cur_page != NULL)
+			orgs = d->cur_page->total_size;
 
 		if (orgs >= 0)
 		{
@@ -1602,12 +1565,12 @@ cf_fetch_driver_page(CfScanState *st)
 	MemoryContextSwitchTo(st->scan_cxt);
 	for (int i = 0; i < d->nitems; i++)
 	{
-		struct json_object *item = json_object_array_get_idx(d->items, i);
-		struct json_object *id;
+		CfSpan		id;
+		char	   *scope;
 
-		if (json_object_object_get_ex(item, "id", &id) &&
-			json_object_get_type(id) == json_type_string)
-			st->scopes = lappend(st->scopes, pstrdup(json_object_get_string(id)));
+		if (cf_page_field(d->cur_page, d->items[i], "id", &id) &&
+			(scope = cf_page_string(d->cur_page, id)) != NULL)
+			st->scopes = lappend(st->scopes, scope);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->batch_cxt);
@@ -1708,11 +1671,28 @@ cf_conversion_error_callback(void *arg)
 }
 
 /*
+ * cf_page_id_text
+ *		The text of an organization's id for the scope column: a string's
+ *		contents, NULL for JSON null, any other value's JSON text.
+ */
+static char *
+cf_page_id_text(CfPage *page, CfSpan value)
+{
+	char		first = page->text[value.off];
+
+	if (first == '"')
+		return cf_page_string(page, value);
+	if (first == 'n')
+		return NULL;
+	return pnstrdup(page->text + value.off, value.len);
+}
+
+/*
  * cf_store_row
  *		Converts one JSON item into the slot's columns.
  */
 static void
-cf_store_row(CfScanState *st, const char *scope, struct json_object *item,
+cf_store_row(CfScanState *st, const char *scope, CfPage *page, CfSpan item,
 			 TupleTableSlot *slot)
 {
 	Datum	   *values = slot->tts_values;
@@ -1727,23 +1707,22 @@ cf_store_row(CfScanState *st, const char *scope, struct json_object *item,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
+	cf_page_row(page, item, st->paths, st->convs, values, nulls,
+				&st->current_conv);
+
 	for (int i = 0; i < st->nconvs; i++)
 	{
 		CfColumnConv *conv = &st->convs[i];
 		int			att = conv->attnum - 1;
 		const char *text = NULL;
 
-		st->current_conv = conv;
 		if (conv->filter_only & CF_COL_SCOPE)
 			text = scope;
 		else if (conv->filter_only & CF_COL_FILTER_ONLY)
 			text = st->echo[i];
 		else
-		{
-			values[att] = cf_json_to_datum(cf_json_lookup(item, conv), conv,
-										   &nulls[att]);
 			continue;
-		}
+		st->current_conv = conv;
 		if (text != NULL)
 		{
 			values[att] = InputFunctionCall(&conv->inflinfo, (char *) text,
@@ -1787,33 +1766,33 @@ cloudflareIterateForeignScan(ForeignScanState *node)
 
 			while (s->next < s->nitems)
 			{
-				struct json_object *item = s->object ? s->object
-				: json_object_array_get_idx(s->items, s->next);
+				CfPage	   *page = s->cur_page;
+				CfSpan		item = s->items[s->next];
 
 				s->next++;
 				if (s->embedded)
 				{
 					/* the row is a field of the organization, its scope the id */
-					struct json_object *emb = NULL;
-					struct json_object *id = NULL;
+					CfSpan		emb;
+					CfSpan		id;
 
-					if (!json_object_object_get_ex(item, st->res->embedded_field, &emb) ||
-						json_object_get_type(emb) != json_type_object ||
-						!json_object_object_get_ex(item, "id", &id))
+					if (!cf_page_field(page, item, st->res->embedded_field, &emb) ||
+						page->text[emb.off] != '{' ||
+						!cf_page_field(page, item, "id", &id))
 						continue;
 					old = MemoryContextSwitchTo(st->temp_cxt);
-					cf_store_row(st, json_object_get_string(id), emb, slot);
+					cf_store_row(st, cf_page_id_text(page, id), page, emb, slot);
 					MemoryContextSwitchTo(old);
 					st->stats.rows++;
 					return slot;
 				}
-				if (json_object_get_type(item) != json_type_object)
+				if (page->text[item.off] != '{')
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 							 errmsg("Cloudflare API returned an item that is not a JSON object"),
 							 errcontext("request: GET %s", s->req->path)));
 				old = MemoryContextSwitchTo(st->temp_cxt);
-				cf_store_row(st, s->scope, item, slot);
+				cf_store_row(st, s->scope, page, item, slot);
 				MemoryContextSwitchTo(old);
 				st->stats.rows++;
 				return slot;

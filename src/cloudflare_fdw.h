@@ -264,9 +264,12 @@ typedef struct CfRequest
 	bool		not_found_ok;	/* 404 is an answer, not an ERROR */
 	bool		gone_ok;		/* a retried DELETE's 404 means done */
 
+	bool		as_page;		/* a scan's page: see CfPage below */
+
 	/* output */
 	int			status;			/* HTTP status of the final attempt */
 	struct json_object *root;	/* parsed body, NULL for an empty body */
+	struct CfPage *page;		/* as_page and a 2xx answer: instead of root */
 	int64		body_bytes;
 } CfRequest;
 
@@ -274,6 +277,52 @@ extern void cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs,
 					   CfStats *stats);
 extern void cf_request_release(CfRequest *req);
 extern char *cf_url_escape(const char *s);
+
+/* ----------------------------------------------------------------------
+ * page.c: a scan's pages read in place, without a json-c tree.
+ * ----------------------------------------------------------------------
+ */
+
+/* A value inside a page's text: offset and length. */
+typedef struct CfSpan
+{
+	uint32		off;
+	uint32		len;
+} CfSpan;
+
+/*
+ * A 2xx answer to a request made with as_page: its text, checked as JSON,
+ * and an index of the envelope.  Everything is palloc'd in one context.
+ */
+typedef struct CfPage
+{
+	char	   *text;			/* the body */
+	uint32		len;
+	bool		has_result;		/* the body is an object with "result" */
+	char		result_kind;	/* first byte of result: '{', '[', 'n', ... */
+	CfSpan		result;
+	CfSpan	   *items;			/* result's elements when it is an array */
+	int			nitems;
+	int			success;		/* "success": 1 true, 0 false, -1 absent */
+	char	   *next_page_token;	/* result_info's, NULL if none */
+	int64		total_size;		/* result_info's, -1 if none */
+} CfPage;
+
+/* The JSON paths of the columns a scan reads, as a tree of keys. */
+typedef struct CfPathNode CfPathNode;
+
+struct CfColumnConv;
+extern CfPage *cf_page_parse(char *text, uint32 len, char *errbuf,
+							 size_t errlen, bool *truncated);
+extern CfPage *cf_page_copy(const CfPage *page, MemoryContext cxt);
+extern struct json_object *cf_page_tree(const CfPage *page);
+extern CfPathNode *cf_path_tree(struct CfColumnConv *convs, int nconvs);
+extern bool cf_page_field(const CfPage *page, CfSpan obj, const char *key,
+						  CfSpan *value);
+extern char *cf_page_string(const CfPage *page, CfSpan value);
+extern void cf_page_row(const CfPage *page, CfSpan item, CfPathNode *paths,
+						struct CfColumnConv *convs, Datum *values, bool *nulls,
+						struct CfColumnConv **current);
 
 /* ----------------------------------------------------------------------
  * modify.c: INSERT, UPDATE and DELETE.
@@ -319,6 +368,8 @@ extern struct json_object *cf_json_lookup(struct json_object *obj,
 										  CfColumnConv *conv);
 extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
 							  bool *isnull);
+extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
+							  bool *isnull);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
 
 /* ----------------------------------------------------------------------
@@ -352,7 +403,7 @@ extern void cf_rate_peek(CfConnection *conn, double *available,
 						 TimestampTz *blocked_until);
 extern void cf_stats_request(CfConnection *conn, bool retry);
 extern void cf_stats_response(CfConnection *conn, long status, int64 bytes,
-							  bool done, struct json_object *root);
+							  int64 rows);
 extern void cf_stats_add(CfConnection *conn, const CfCounters *delta);
 extern void cf_stats_flush(void);
 extern int	cf_stats_snapshot(bool shared, Oid **serverids,

@@ -42,6 +42,8 @@
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 
+#include "jsonscan.h"
+
 /* Fast conversion kinds. */
 typedef enum CfConvKind
 {
@@ -65,6 +67,14 @@ static JsonbValue *cf_push_jsonb(JsonbParseState **state,
 								 struct json_object *val,
 								 JsonbIteratorToken tok);
 static Datum cf_json_to_array(struct json_object *val, CfColumnConv *conv);
+static Datum cf_time_datum(const char *s, int len, CfColumnConv *conv);
+static Datum cf_text_slow(const char *v, uint32 len, CfColumnConv *conv,
+						  bool *isnull);
+static const char *cf_text_push_jsonb(JsonbParseState **state, const char *p,
+									  const char *end, JsonbIteratorToken tok,
+									  JsonbValue **root);
+static bool cf_text_jsonb_string(const char *p, const char *end,
+								 JsonbValue *v, const char **after);
 
 /*
  * cf_conv_init
@@ -250,42 +260,8 @@ cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 		case CF_CONV_TIMESTAMP:
 		case CF_CONV_DATE:
 			if (t == json_type_string)
-			{
-				Datum		tz;
-
-				s = json_object_get_string(val);
-				len = json_object_get_string_len(val);
-				tz = cf_parse_timestamptz(s, len, conv);
-				if (conv->kind == CF_CONV_TIMESTAMPTZ)
-					return tz;
-				if (conv->kind == CF_CONV_TIMESTAMP)
-				{
-					/*
-					 * A timestamptz is microseconds since 2000-01-01 UTC;
-					 * the same number read as a timestamp is the UTC wall
-					 * clock time, whatever the session's TimeZone.
-					 */
-					Timestamp	ts = DatumGetTimestampTz(tz);
-
-					if (conv->typmod >= 0)
-						ts = DatumGetTimestamp(DirectFunctionCall2(timestamp_scale,
-																   TimestampGetDatum(ts),
-																   Int32GetDatum(conv->typmod)));
-					return TimestampGetDatum(ts);
-				}
-				else
-				{
-					TimestampTz ts = DatumGetTimestampTz(tz);
-					DateADT		d;
-
-					if (TIMESTAMP_NOT_FINITE(ts))
-						return DirectFunctionCall1(timestamp_date,
-												   TimestampGetDatum(ts));
-					d = (DateADT) (ts >= 0 ? ts / USECS_PER_DAY
-								   : -((-ts + USECS_PER_DAY - 1) / USECS_PER_DAY));
-					return DateADTGetDatum(d);
-				}
-			}
+				return cf_time_datum(json_object_get_string(val),
+									 json_object_get_string_len(val), conv);
 			break;
 
 		case CF_CONV_ARRAY:
@@ -310,6 +286,317 @@ cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 	s = cf_json_text(val, &len);
 	return InputFunctionCall(&conv->inflinfo, (char *) s,
 							 conv->typioparam, conv->typmod);
+}
+
+/*
+ * cf_time_datum
+ *		An RFC 3339 time (UTF-8, not terminated) as the column's timestamptz,
+ *		timestamp or date.
+ */
+static Datum
+cf_time_datum(const char *s, int len, CfColumnConv *conv)
+{
+	Datum		tz = cf_parse_timestamptz(s, len, conv);
+
+	if (conv->kind == CF_CONV_TIMESTAMPTZ)
+		return tz;
+	if (conv->kind == CF_CONV_TIMESTAMP)
+	{
+		/*
+		 * A timestamptz is microseconds since 2000-01-01 UTC; the same
+		 * number read as a timestamp is the UTC wall clock time, whatever
+		 * the session's TimeZone.
+		 */
+		Timestamp	ts = DatumGetTimestampTz(tz);
+
+		if (conv->typmod >= 0)
+			ts = DatumGetTimestamp(DirectFunctionCall2(timestamp_scale,
+													   TimestampGetDatum(ts),
+													   Int32GetDatum(conv->typmod)));
+		return TimestampGetDatum(ts);
+	}
+	else
+	{
+		TimestampTz ts = DatumGetTimestampTz(tz);
+		DateADT		d;
+
+		if (TIMESTAMP_NOT_FINITE(ts))
+			return DirectFunctionCall1(timestamp_date, TimestampGetDatum(ts));
+		d = (DateADT) (ts >= 0 ? ts / USECS_PER_DAY
+					   : -((-ts + USECS_PER_DAY - 1) / USECS_PER_DAY));
+		return DateADTGetDatum(d);
+	}
+}
+
+/*
+ * cf_text_to_datum
+ *		Converts one JSON value, given as its text in a page (v, len: from
+ *		its first byte to its last, already checked by jsonscan.c), into the
+ *		column's type, in CurrentMemoryContext.  The common cases go
+ *		straight from the text: strings to text and times, jsonb objects
+ *		and arrays, booleans, integers.  Every other case parses the value
+ *		with json-c and takes cf_json_to_datum's path, so a value converts,
+ *		or fails, exactly as it does there.
+ */
+Datum
+cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
+{
+	*isnull = false;
+	switch (v[0])
+	{
+		case 'n':
+			*isnull = true;
+			return (Datum) 0;
+
+		case '"':
+			{
+				const char *s = v + 1;
+				long		n = (long) len - 2;
+
+				if (conv->kind == CF_CONV_JSON || conv->kind == CF_CONV_BOOL ||
+					conv->kind == CF_CONV_INT2 || conv->kind == CF_CONV_INT4 ||
+					conv->kind == CF_CONV_INT8 || conv->kind == CF_CONV_ARRAY)
+					break;
+				if (memchr(s, '\\', n) != NULL)
+				{
+					char	   *buf = palloc(n + 1);
+
+					n = cf_js_unescape(s, n, buf);
+					if (n < 0)
+						break;	/* \u0000 or a lone surrogate: json-c's way */
+					s = buf;
+				}
+				if (conv->kind == CF_CONV_TIMESTAMPTZ ||
+					conv->kind == CF_CONV_TIMESTAMP ||
+					conv->kind == CF_CONV_DATE)
+					return cf_time_datum(s, (int) n, conv);
+				if (GetDatabaseEncoding() != PG_UTF8)
+				{
+					s = pg_any_to_server(s, (int) n, PG_UTF8);
+					n = strlen(s);
+				}
+				if (conv->kind == CF_CONV_TEXT)
+					return PointerGetDatum(cstring_to_text_with_len(s, (int) n));
+				return InputFunctionCall(&conv->inflinfo, pnstrdup(s, n),
+										 conv->typioparam, conv->typmod);
+			}
+
+		case '{':
+		case '[':
+			if (conv->kind == CF_CONV_JSON && conv->typid == JSONBOID)
+			{
+				JsonbParseState *state = NULL;
+				JsonbValue *root = NULL;
+
+				if (cf_text_push_jsonb(&state, v, v + len, WJB_VALUE, &root))
+					return JsonbPGetDatum(JsonbValueToJsonb(root));
+			}
+			break;
+
+		case 't':
+		case 'f':
+			if (conv->kind == CF_CONV_BOOL)
+				return BoolGetDatum(v[0] == 't');
+			if (conv->kind == CF_CONV_TEXT)
+				return PointerGetDatum(cstring_to_text_with_len(v, len));
+			break;
+
+		default:				/* a number */
+			if (conv->kind == CF_CONV_INT2 || conv->kind == CF_CONV_INT4 ||
+				conv->kind == CF_CONV_INT8)
+			{
+				int64		x = 0;
+				bool		neg = (v[0] == '-');
+				uint32		i = neg ? 1 : 0;
+
+				/* integers of up to 18 digits cannot overflow an int64 */
+				if (len - i > 18 || len == i)
+					break;
+				for (; i < len; i++)
+				{
+					if (v[i] < '0' || v[i] > '9')
+						break;
+					x = x * 10 + (v[i] - '0');
+				}
+				if (i < len)
+					break;		/* a fraction or an exponent */
+				if (neg)
+					x = -x;
+				if (conv->kind == CF_CONV_INT8)
+					return Int64GetDatum(x);
+				if (conv->kind == CF_CONV_INT4 && x >= PG_INT32_MIN && x <= PG_INT32_MAX)
+					return Int32GetDatum((int32) x);
+				if (conv->kind == CF_CONV_INT2 && x >= PG_INT16_MIN && x <= PG_INT16_MAX)
+					return Int16GetDatum((int16) x);
+				break;
+			}
+			if (conv->kind == CF_CONV_TEXT)
+				return PointerGetDatum(cstring_to_text_with_len(v, len));
+			break;
+	}
+	return cf_text_slow(v, len, conv, isnull);
+}
+
+/*
+ * cf_text_slow
+ *		cf_text_to_datum's other cases: json-c reads the value, and
+ *		cf_json_to_datum converts it.  The tree is freed on error too.
+ */
+static Datum
+cf_text_slow(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CF_JS_MAX_DEPTH + 1);
+	struct json_object *volatile val = NULL;
+	Datum		result = (Datum) 0;
+
+	if (tok == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	val = json_tokener_parse_ex(tok, v, (int) len);
+	if (val == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		val = json_tokener_parse_ex(tok, "", 1);	/* ends a top-level number */
+	json_tokener_free(tok);
+	if (val == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("could not read a JSON value of the Cloudflare API response"),
+				 errdetail_internal("Value: %.200s", pnstrdup(v, Min(len, 200)))));
+
+	PG_TRY();
+	{
+		result = cf_json_to_datum(val, conv, isnull);
+	}
+	PG_FINALLY();
+	{
+		json_object_put(val);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * cf_text_push_jsonb
+ *		Adds the JSON value at p (text of a page, already checked) to a jsonb
+ *		under construction, as cf_push_jsonb does for a json-c value; *root
+ *		gets the last pushJsonbValue result.  Returns the byte after the
+ *		value, or NULL for a value cf_js_unescape leaves to json-c (the
+ *		caller then converts the whole value that way).
+ */
+static const char *
+cf_text_push_jsonb(JsonbParseState **state, const char *p, const char *end,
+				   JsonbIteratorToken tok, JsonbValue **root)
+{
+	JsonbValue	v;
+	CfJsError	err;
+	bool		flag;
+	const char *after;
+
+	switch (*p)
+	{
+		case '{':
+		case '[':
+			{
+				bool		object = (*p == '{');
+
+				*root = pushJsonbValue(state, object ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY,
+									   NULL);
+				p = cf_js_ws(p + 1, end);
+				while (p < end && *p != '}' && *p != ']')
+				{
+					if (object)
+					{
+						if (!cf_text_jsonb_string(p, end, &v, &p))
+							return NULL;
+						pushJsonbValue(state, WJB_KEY, &v);
+						p = cf_js_ws(cf_js_ws(p, end) + 1, end);	/* ':' */
+					}
+					p = cf_text_push_jsonb(state, p, end,
+										   object ? WJB_VALUE : WJB_ELEM, root);
+					if (p == NULL)
+						return NULL;
+					p = cf_js_ws(p, end);
+					if (p < end && *p == ',')
+						p = cf_js_ws(p + 1, end);
+				}
+				*root = pushJsonbValue(state, object ? WJB_END_OBJECT : WJB_END_ARRAY,
+									   NULL);
+				return p + 1;
+			}
+
+		case '"':
+			if (!cf_text_jsonb_string(p, end, &v, &after))
+				return NULL;
+			break;
+
+		case 't':
+		case 'f':
+			v.type = jbvBool;
+			v.val.boolean = (*p == 't');
+			after = p + (*p == 't' ? 4 : 5);
+			break;
+
+		case 'n':
+			v.type = jbvNull;
+			after = p + 4;
+			break;
+
+		default:
+			after = cf_js_number(p, end, &flag, &err);
+			if (after == NULL)
+				elog(ERROR, "cloudflare_fdw: JSON number not found where the page index put it");
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																CStringGetDatum(pnstrdup(p, after - p)),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
+			break;
+	}
+	*root = pushJsonbValue(state, tok, &v);
+	return after;
+}
+
+/*
+ * cf_text_jsonb_string
+ *		The string at p as a jbvString: in place when it has no escape and
+ *		the database is UTF-8.  False for one cf_js_unescape leaves alone.
+ */
+static bool
+cf_text_jsonb_string(const char *p, const char *end, JsonbValue *v,
+					 const char **after)
+{
+	bool		escaped;
+	CfJsError	err;
+	const char *s = p + 1;
+	long		n;
+
+	*after = cf_js_string(p, end, &escaped, &err);
+	if (*after == NULL)
+		elog(ERROR, "cloudflare_fdw: JSON string not found where the page index put it");
+	n = *after - p - 2;
+	if (escaped)
+	{
+		char	   *buf = palloc(n + 1);
+
+		n = cf_js_unescape(s, n, buf);
+		if (n < 0)
+			return false;
+		s = buf;
+	}
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		s = pg_any_to_server(s, (int) n, PG_UTF8);
+		n = strlen(s);
+	}
+	if (n > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("string too long to represent as jsonb string")));
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = (int) n;
+	return true;
 }
 
 /*

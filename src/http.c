@@ -87,6 +87,9 @@ struct CfHttpTransfer
 	struct json_tokener *tok;
 	bool		json_done;		/* root parsed: only whitespace may follow */
 	bool		nonspace;		/* a non-whitespace byte was seen */
+	bool		raw_wanted;		/* CfHttpRequest.raw_body */
+	int			raw_mode;		/* 0 undecided, 1 keep text, -1 parse */
+	size_t		raw_cap;
 	int64_t		max_bytes;
 	int			utf8_need;		/* continuation bytes still expected */
 	unsigned char utf8_lo;		/* range of the next continuation byte */
@@ -132,6 +135,7 @@ static size_t cf_http_header_cb(char *buf, size_t size, size_t nitems,
 static bool cf_http_utf8_feed(CfHttpTransfer *xfer, const unsigned char *p,
 							  size_t n);
 static bool cf_http_json_feed(CfHttpTransfer *xfer, const char *p, size_t n);
+static bool cf_http_raw_feed(CfHttpTransfer *xfer, const char *p, size_t n);
 static bool cf_http_all_space(const char *p, size_t n);
 static void cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code);
 static CURLcode cf_http_setup(CURL *easy, CfHttpTransfer *xfer,
@@ -262,6 +266,7 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 	 */
 	json_tokener_set_flags(xfer->tok, JSON_TOKENER_STRICT);
 	xfer->max_bytes = req->max_response_bytes;
+	xfer->raw_wanted = req->raw_body;
 	xfer->tag = req->tag;
 	xfer->http = http;
 
@@ -619,9 +624,63 @@ cf_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		res->body_error = CF_BODY_BAD_UTF8;
 		return 0;
 	}
+	/* The status is known by the first byte of the body. */
+	if (xfer->raw_mode == 0)
+	{
+		long		status = 0;
+
+		curl_easy_getinfo(xfer->easy, CURLINFO_RESPONSE_CODE, &status);
+		xfer->raw_mode = (xfer->raw_wanted && status >= 200 && status < 300)
+			? 1 : -1;
+	}
+	if (xfer->raw_mode > 0)
+		return cf_http_raw_feed(xfer, ptr, n) ? n : 0;
 	if (!cf_http_json_feed(xfer, ptr, n))
 		return 0;
 	return n;
+}
+
+/*
+ * cf_http_raw_feed
+ *		Appends the next bytes to a body kept as text, growing the buffer
+ *		by doubling (from the announced length when there is one).
+ */
+static bool
+cf_http_raw_feed(CfHttpTransfer *xfer, const char *p, size_t n)
+{
+	CfHttpResult *res = &xfer->result;
+
+	if (!xfer->nonspace && !cf_http_all_space(p, n))
+		xfer->nonspace = true;
+	if (res->raw_len + n > xfer->raw_cap)
+	{
+		size_t		cap = xfer->raw_cap;
+		char	   *grown;
+
+		if (cap == 0)
+		{
+			curl_off_t	announced = -1;
+
+			curl_easy_getinfo(xfer->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+							  &announced);
+			cap = (announced > 0 && (xfer->max_bytes <= 0 ||
+									 announced <= xfer->max_bytes))
+				? (size_t) announced : 65536;
+		}
+		while (cap < res->raw_len + n)
+			cap *= 2;
+		grown = realloc(res->raw, cap);
+		if (grown == NULL)
+		{
+			res->body_error = CF_BODY_TOO_LARGE;
+			return false;
+		}
+		res->raw = grown;
+		xfer->raw_cap = cap;
+	}
+	memcpy(res->raw + res->raw_len, p, n);
+	res->raw_len += n;
+	return true;
 }
 
 /*
@@ -990,7 +1049,7 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 	if (code == CURLE_OK)
 	{
 		/* the end of the body completes a top-level number, or not */
-		if (res->root == NULL && xfer->nonspace &&
+		if (res->root == NULL && xfer->nonspace && xfer->raw_mode <= 0 &&
 			res->body_error == CF_BODY_OK)
 		{
 			struct json_object *obj;
@@ -1023,6 +1082,15 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 	{
 		json_object_put(res->root);
 		res->root = NULL;
+	}
+
+	/* A body kept as text is the caller's to check; not an empty one. */
+	if (res->raw != NULL &&
+		(code != CURLE_OK || res->body_error != CF_BODY_OK || !xfer->nonspace))
+	{
+		free(res->raw);
+		res->raw = NULL;
+		res->raw_len = 0;
 	}
 
 	json_tokener_free(xfer->tok);
@@ -1093,6 +1161,7 @@ cf_http_release(CfHttp *http, CfHttpTransfer *xfer)
 
 	if (xfer->result.root != NULL)
 		json_object_put(xfer->result.root);
+	free(xfer->result.raw);
 	if (xfer->tok != NULL)
 		json_tokener_free(xfer->tok);
 	free(xfer);

@@ -83,6 +83,13 @@ typedef struct CfHttpRequest
 	long		connect_timeout_ms;
 	long		timeout_ms;		/* whole transfer */
 	int64_t		max_response_bytes;
+
+	/*
+	 * Keep a 2xx answer's body as text (CfHttpResult.raw) instead of
+	 * parsing it: the caller reads it in place.  Other answers are parsed
+	 * into root as usual, for their error messages.
+	 */
+	bool		raw_body;
 	void	   *tag;			/* the caller's, returned untouched */
 } CfHttpRequest;
 
@@ -127,6 +134,10 @@ typedef struct CfHttpResult
 	struct json_object *root;	/* parsed JSON, NULL if empty or invalid;
 								 * owned by the caller once the transfer is
 								 * done: take it and set it NULL */
+	char	   *raw;			/* raw_body and 2xx: the malloc'd body, NULL
+								 * if empty or bad; owned by the caller once
+								 * the transfer is done: take it, set NULL */
+	size_t		raw_len;
 	CfHttpBodyError body_error;
 	char		json_error[64]; /* json-c's description for BAD_JSON */
 	int64_t		body_bytes;

@@ -516,29 +516,21 @@ cf_stats_request(CfConnection *conn, bool retry)
 
 /*
  * cf_stats_response
- *		An attempt finished.  An answer the caller gets (done) is a page; its
- *		rows are the items of its "result" array, or 1 for an object.
+ *		An attempt finished.  An answer the caller gets is a page, with rows
+ *		(the items of its "result" array, or 1 for an object); rows is -1
+ *		for an attempt that was not an answer.
  */
 void
-cf_stats_response(CfConnection *conn, long status, int64 bytes,
-				  bool done, struct json_object *root)
+cf_stats_response(CfConnection *conn, long status, int64 bytes, int64 rows)
 {
 	CfCounters	d = {0};
-	struct json_object *result;
 
 	d.bytes = bytes;
 	d.rate_limited = (status == 429) ? 1 : 0;
-	if (done)
+	if (rows >= 0)
 	{
 		d.pages = 1;
-		if (root != NULL && json_object_get_type(root) == json_type_object &&
-			json_object_object_get_ex(root, "result", &result))
-		{
-			if (json_object_get_type(result) == json_type_array)
-				d.rows = (int64) json_object_array_length(result);
-			else if (json_object_get_type(result) == json_type_object)
-				d.rows = 1;
-		}
+		d.rows = rows;
 	}
 	cf_stats_add(conn, &d);
 }

@@ -109,6 +109,7 @@ typedef struct CfReqState
 {
 	CfRequest  *req;
 	CfRootOwner *owner;
+	CfPage	   *page;			/* the answer read in place (as_page) */
 	char	   *url;			/* api_url + path */
 	bool		idempotent;		/* GET, PUT, DELETE */
 	int			attempts;		/* attempts started */
@@ -130,6 +131,7 @@ typedef struct CfExec
 	TimestampTz hold_until;		/* after a 429: no new attempt before */
 	TimestampTz throttled_since;	/* held by the rate budget since */
 	bool		rate_reserved;	/* the budget gave the next attempt a turn */
+	MemoryContext cxt;			/* the caller's: answers go here */
 	WaitEventSet *wes;
 	uint64		wes_generation;
 	WaitEvent  *events;
@@ -168,6 +170,8 @@ static void cf_exec_rebuild_wes(CfExec *ex);
 static long cf_exec_timeout(CfExec *ex);
 static void cf_exec_cleanup(CfExec *ex);
 static void cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer);
+static void cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res);
+static int64 cf_result_rows(struct json_object *root);
 static CfVerdict cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						  long *wait_ms, CfFailure *fail);
 static bool cf_curl_retryable(CURLcode code);
@@ -281,6 +285,7 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 
 	ex = palloc0(sizeof(CfExec));
 	ex->conn = conn;
+	ex->cxt = CurrentMemoryContext;
 	ex->http = conn->http;
 	ex->nreqs = nreqs;
 	ex->stats = stats;
@@ -299,6 +304,7 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 
 		req->status = 0;
 		req->root = NULL;
+		req->page = NULL;
 		req->body_bytes = 0;
 
 		rs->req = req;
@@ -493,6 +499,7 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	hr.connect_timeout_ms = conn->connect_timeout_ms;
 	hr.timeout_ms = conn->request_timeout_ms;
 	hr.max_response_bytes = conn->max_response_bytes;
+	hr.raw_body = req->as_page;
 	hr.tag = rs;
 
 	if (cf_http_start(ex->http, &hr, errbuf, sizeof(errbuf)) == NULL)
@@ -716,6 +723,10 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			ex->stats->rate_limited++;
 	}
 
+	rs->page = NULL;
+	if (res->raw != NULL)
+		cf_exec_read_page(ex, rs, res);
+
 	memset(&fail, 0, sizeof(fail));
 	verdict = cf_judge(ex, rs, res, &wait_ms, &fail);
 
@@ -723,7 +734,10 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 	cf_rate_observe(ex->conn, res->status, res->headers.ratelimit,
 					res->status == 429 ? cf_server_wait_ms(res) : -1);
 	cf_stats_response(ex->conn, res->status, res->body_bytes,
-					  verdict == CF_DONE, res->root);
+					  verdict != CF_DONE ? -1 :
+					  rs->page ? (rs->page->result_kind == '[' ? rs->page->nitems :
+								  rs->page->result_kind == '{' ? 1 : 0) :
+					  cf_result_rows(res->root));
 
 	switch (verdict)
 	{
@@ -732,6 +746,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			rs->owner->root = res->root;
 			res->root = NULL;
 			req->root = rs->owner->root;
+			req->page = rs->page;
 			req->body_bytes = res->body_bytes;
 			if (req->status == 0)
 				req->status = (int) res->status;
@@ -760,6 +775,67 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			cf_raise(&fail);
 			break;
 	}
+}
+
+/*
+ * cf_exec_read_page
+ *		A 2xx answer kept as text: copied into the caller's context and
+ *		checked and indexed as a page (page.c).  Text that is not JSON gets
+ *		the body_error a parsed body would have had, so that cf_judge
+ *		treats both alike.
+ */
+static void
+cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res)
+{
+	MemoryContext old = MemoryContextSwitchTo(ex->cxt);
+	char	   *text;
+	bool		truncated;
+
+	if (res->raw_len >= MaxAllocSize)
+	{
+		/* max_response_bytes allows at most 1 GB; this is a safety net */
+		free(res->raw);
+		res->raw = NULL;
+		res->body_error = CF_BODY_TOO_LARGE;
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	text = palloc(res->raw_len + 1);
+	memcpy(text, res->raw, res->raw_len);
+	text[res->raw_len] = '\0';
+	free(res->raw);
+	res->raw = NULL;
+
+	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->json_error,
+							 sizeof(res->json_error), &truncated);
+	if (rs->page == NULL)
+	{
+		pfree(text);
+		res->body_error = truncated ? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
+	}
+	else if (rs->page->success == 0)
+	{
+		/* the error's messages are read from a tree, as for other errors */
+		res->root = cf_page_tree(rs->page);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* The rows of an answer for the counters: the items of its "result". */
+static int64
+cf_result_rows(struct json_object *root)
+{
+	struct json_object *result;
+
+	if (root != NULL && json_object_get_type(root) == json_type_object &&
+		json_object_object_get_ex(root, "result", &result))
+	{
+		if (json_object_get_type(result) == json_type_array)
+			return (int64) json_object_array_length(result);
+		if (json_object_get_type(result) == json_type_object)
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -817,7 +893,8 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			*wait_ms = cf_backoff_ms(rs->attempts);
 			return CF_RETRY;
 		}
-		if (res->body_error != CF_BODY_OK || res->root == NULL ||
+		if (res->body_error != CF_BODY_OK ||
+			(res->root == NULL && rs->page == NULL) ||
 			(res->headers.content_type[0] != '\0' &&
 			 !cf_is_json_type(res->headers.content_type)))
 		{
@@ -1193,7 +1270,7 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
 			appendStringInfoString(&detail, " The body ends inside a JSON value.");
 			break;
 		case CF_BODY_OK:
-			if (res->root == NULL)
+			if (res->root == NULL && rs->page == NULL)
 				fail->message = pstrdup("empty Cloudflare API response where JSON was expected");
 			else
 				fail->message = pstrdup("Cloudflare API response is not declared as JSON");
