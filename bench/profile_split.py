@@ -4,9 +4,10 @@
 Used by bench/bench.py (step 7) and bench/profile.sh.  Profiles one backend
 while it runs a query a few times, then splits the samples into phases by
 their call chains: for each sample the frames are read from the leaf up and
-the first frame that names a phase decides (so malloc under
-json_tokener_parse_ex counts as parsing, json_object_object_get_ex under
-cf_json_to_datum as conversion).
+the first frame that names a phase decides (so palloc under cf_page_items
+counts as scanning, pushJsonbValue under cf_text_to_datum as conversion;
+jsonscan.c's cf_js_value counts as scanning wherever it is called from,
+including page.c skipping the fields no column reads).
 
 Tools, first that works:
   perf    perf record -e cpu-clock --call-graph dwarf -p BACKEND (needs root,
@@ -35,9 +36,9 @@ import time
 PHASES = [
     ("transfer", "transfer: libcurl, sockets, kernel, waiting for the socket"),
     ("checks", "body checks in http.c (UTF-8 validation, size, head copy)"),
-    ("parse", "json-c parsing (json_tokener_parse_ex and what it allocates)"),
-    ("free", "freeing page trees (json_object_put, and glibc's malloc_consolidate of the freed chunks)"),
-    ("convert", "conversion to Datums (convert.c: lookups, text, timestamptz, jsonb)"),
+    ("parse", "JSON scanning: checking and indexing each page, skipping unread fields (jsonscan.c, page.c); json-c where still used"),
+    ("free", "freeing JSON trees (json_object_put, glibc's malloc_consolidate); scans no longer build any"),
+    ("convert", "conversion to Datums (page.c's row walk, convert.c: text, timestamptz, jsonb)"),
     ("tuple", "tuple forming (slot store/clear, heap_form_tuple)"),
     ("glue", "FDW scan glue (iterate loop, paging guards, context resets)"),
     ("output", "PostgreSQL COPY output (output functions, COPY text) — not the FDW"),
@@ -62,6 +63,9 @@ SYMBOLS = {
     "cf_http_write_cb": "checks", "cf_http_utf8_feed": "checks", "cf_http_all_space": "checks",
     # parsing
     "json_tokener_parse_ex": "parse", "cf_http_json_feed": "parse",
+    "cf_js_value": "parse", "cf_js_string": "parse", "cf_js_number": "parse",
+    "cf_js_literal": "parse", "cf_page_parse": "parse", "cf_page_items": "parse",
+    "cf_exec_read_page": "parse", "cf_http_raw_feed": "checks",
     "json_tokener_parse": "parse", "json_tokener_parse_verbose": "parse",
     # freeing
     "json_object_put": "free", "cf_cache_free": "free", "cf_root_owner_free": "free",
@@ -74,6 +78,10 @@ SYMBOLS = {
     "cf_digits": "convert", "cf_store_row": "convert", "InputFunctionCall": "convert",
     "cstring_to_text_with_len": "convert", "cstring_to_text": "convert",
     "pushJsonbValue": "convert", "JsonbValueToJsonb": "convert",
+    "cf_page_row": "convert", "cf_row_object": "convert", "cf_row_nulls": "convert",
+    "cf_read_key": "convert", "cf_text_to_datum": "convert", "cf_text_push_jsonb": "convert",
+    "cf_text_jsonb_string": "convert", "cf_time_datum": "convert", "cf_text_slow": "convert",
+    "cf_js_unescape": "convert", "cf_page_field": "convert", "cf_page_string": "convert",
     # tuple forming
     "ExecStoreVirtualTuple": "tuple", "ExecClearTuple": "tuple", "heap_form_tuple": "tuple",
     "ExecCopySlot": "tuple", "ExecMaterializeSlot": "tuple", "slot_getallattrs": "tuple",

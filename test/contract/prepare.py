@@ -45,6 +45,7 @@ EMAIL_KEY = "api_email 'user@example.com', api_key '144c9defac04969c7bfad8efaa8e
 EXCLUDED = {
     "options": "sends no API request: option validation only, against unreachable and made-up URLs",
     "errors": "error handling: injects malformed, undocumented and hostile responses with fault rules",
+    "decode": "hand-written bodies outside the contract (broken JSON, repeated keys, missing fields) served by fault rules",
     "faults": "transport faults (truncated, HTML, dropped, huge, stuck pages) injected with fault rules",
     "cancel": "cancellation: needs fault rules that delay answers for 20 s",
     "security": "secrets in errors: fault rules echo the token; it runs with a Bearer token on every table",
