@@ -44,6 +44,7 @@
  *-------------------------------------------------------------------------
  */
 #include "../src/http.c"
+#include "../src/jsonscan.c"
 
 #include <ctype.h>
 #include <errno.h>

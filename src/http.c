@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "jsonscan.h"
 
 /* Idle easy handles kept for reuse. */
 #define CF_HTTP_POOL_SIZE		16
@@ -633,9 +634,9 @@ cf_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		xfer->raw_mode = (xfer->raw_wanted && status >= 200 && status < 300)
 			? 1 : -1;
 	}
-	if (xfer->raw_mode > 0)
-		return cf_http_raw_feed(xfer, ptr, n) ? n : 0;
-	if (!cf_http_json_feed(xfer, ptr, n))
+	if (!cf_http_raw_feed(xfer, ptr, n))
+		return 0;
+	if (xfer->raw_mode < 0 && !cf_http_json_feed(xfer, ptr, n))
 		return 0;
 	return n;
 }
@@ -1071,6 +1072,28 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 		}
 		if (res->body_error == CF_BODY_OK && xfer->utf8_need > 0)
 			res->body_error = CF_BODY_BAD_UTF8;
+
+		/*
+		 * json-c 0.16 fed in chunks accepts some text that is not JSON (an
+		 * integer split from a '-' that follows it reads as the integer):
+		 * a tree it built must also pass the strict scanner, in one piece.
+		 */
+		if (res->root != NULL && res->body_error == CF_BODY_OK &&
+			res->raw != NULL)
+		{
+			CfJsError	err = {CF_JS_OK, NULL};
+			const char *end = res->raw + res->raw_len;
+			const char *p = cf_js_value(cf_js_ws(res->raw, end), end, 0, &err);
+
+			if (p == NULL || cf_js_ws(p, end) != end)
+			{
+				res->body_error = (p == NULL && err.status == CF_JS_EOF)
+					? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
+				snprintf(res->json_error, sizeof(res->json_error), "%s at byte %lu",
+						 p == NULL ? cf_js_describe(&err) : "unexpected data after the JSON value",
+						 (unsigned long) ((p == NULL ? err.at : p) - res->raw));
+			}
+		}
 	}
 	else if (res->root != NULL && res->body_error == CF_BODY_OK)
 	{
@@ -1086,7 +1109,8 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 
 	/* A body kept as text is the caller's to check; not an empty one. */
 	if (res->raw != NULL &&
-		(code != CURLE_OK || res->body_error != CF_BODY_OK || !xfer->nonspace))
+		(xfer->raw_mode < 0 || code != CURLE_OK ||
+		 res->body_error != CF_BODY_OK || !xfer->nonspace))
 	{
 		free(res->raw);
 		res->raw = NULL;
