@@ -176,5 +176,13 @@ SELECT count(*) FROM organization_members WHERE organization_id = E'x/y?z\r\nX-I
 SELECT count(*) FROM organizations WHERE name = 'Zoë ''quoted'' %20';
 \! python3 emulator/ctl.py log | LC_ALL=C sort
 
+-- a long IN list goes out in requests of 100 ids each, every id once
+\! python3 emulator/ctl.py clear
+SELECT count(*) AS rows, count(DISTINCT id) AS ids, min(name) FROM organizations
+ WHERE id = ANY (ARRAY(SELECT 'nosuchorg' || lpad(g::text, 23, '0') FROM generate_series(1, 230) g)
+                 || '{83swwm38cort1r31ioqntjqrdp4v52wl,nk7wp4x1jmd7wihdrfasc8cw7utqvif6}'::text[]
+                 || '{83swwm38cort1r31ioqntjqrdp4v52wl,nk7wp4x1jmd7wihdrfasc8cw7utqvif6}'::text[]);
+\! python3 emulator/ctl.py log | python3 -c 'import sys; [print(l.split("?")[0], "ids:", l.count("&id=") + l.count("?id=")) for l in sys.stdin]' | LC_ALL=C sort
+
 -- clean up
 DROP SERVER cf CASCADE;

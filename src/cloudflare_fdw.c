@@ -74,6 +74,13 @@ PG_MODULE_MAGIC;
 /* Values of a runtime IN list (or scope list) the planner assumes. */
 #define CF_DEFAULT_IN_LIST	10.0
 
+/*
+ * The most values of one IN list a request carries.  A longer list is sent
+ * as several requests of this many values each (a hundred 32-character ids
+ * make a query of about 4 kB; servers refuse URLs past 8 to 16 kB).
+ */
+#define CF_IN_CHUNK			100
+
 /* Positions in a ForeignScan's fdw_private. */
 typedef enum CfScanPrivateIndex
 {
@@ -148,6 +155,7 @@ typedef struct CfScanState
 	char	   *query;			/* "&a=b&c=d" filters, escaped */
 	char	   *lookup_id;
 	List	   *scopes;			/* organization ids still to visit */
+	List	   *chunks;			/* list paths still to read (a long IN list) */
 	CfStream   *driver;			/* the organizations list of a fan-out */
 	CfStream  **active;
 	int			nactive;
@@ -1057,6 +1065,13 @@ cf_enum_ok(const CfFilterDef *def, const char *value)
 	return false;
 }
 
+/* list_sort comparator of C strings */
+static int
+cf_cmp_cstring(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
 /*
  * cf_scan_start
  *		Evaluates the filter values and sets up the request streams of a
@@ -1071,6 +1086,8 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	StringInfoData query;
 	List	   *scopes = NIL;
 	bool		scoped = false;
+	const CfFilterDef *split_def = NULL;
+	List	   *split = NIL;
 	ListCell   *lc;
 	MemoryContext old;
 
@@ -1083,6 +1100,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	st->fanout = false;
 	st->lookup_id = NULL;
 	st->scopes = NIL;
+	st->chunks = NIL;
 	st->driver = NULL;
 	st->nactive = 0;
 	st->cur = -1;
@@ -1146,6 +1164,21 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 							   &fidx, &literal))
 				cf_append_param(&query, res->filters[fidx].param, literal, true);
 		}
+		else if (def->op == CF_OP_IN && res->scope_column == NULL &&
+				 split_def == NULL && st->order < 0 &&
+				 list_length(kept) > CF_IN_CHUNK)
+		{
+			/*
+			 * Sent in chunks below.  Each value goes into one chunk only
+			 * (sorted, duplicates dropped), so no row comes back twice.
+			 */
+			split_def = def;
+			kept = list_copy(kept);
+			list_sort(kept, cf_cmp_cstring);
+			foreach(vc, kept)
+				if (split == NIL || strcmp(strVal(llast(split)), lfirst(vc)) != 0)
+					split = lappend(split, makeString(lfirst(vc)));
+		}
 		else
 		{
 			foreach(vc, kept)
@@ -1190,7 +1223,24 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 			}
 			st->query = query.data;
 
-			if (res->scope_column == NULL)
+			if (res->scope_column == NULL && split != NIL)
+			{
+				/* one list path per CF_IN_CHUNK values, read as streams */
+				for (int i = 0; i < list_length(split); i += CF_IN_CHUNK)
+				{
+					StringInfoData chunk;
+
+					initStringInfo(&chunk);
+					appendStringInfoString(&chunk, query.data);
+					for (int j = i; j < Min(i + CF_IN_CHUNK, list_length(split)); j++)
+						cf_append_param(&chunk, split_def->param,
+										strVal(list_nth(split, j)), true);
+					st->chunks = lappend(st->chunks,
+										 psprintf("%s?%s", res->list_path,
+												  chunk.data + 1));
+				}
+			}
+			else if (res->scope_column == NULL)
 			{
 				base = psprintf("%s%s%s", res->list_path,
 								query.len ? "?" : "", query.len ? query.data + 1 : "");
@@ -1603,6 +1653,15 @@ cf_fetch_round(CfScanState *st)
 		char	   *scope;
 		char	   *path;
 
+		if (st->chunks != NIL)
+		{
+			old = MemoryContextSwitchTo(st->scan_cxt);
+			st->active[st->nactive++] = cf_new_stream(st, linitial(st->chunks),
+													  NULL, false);
+			st->chunks = list_delete_first(st->chunks);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
 		if (st->scopes == NIL)
 		{
 			if (st->driver && !st->driver->done)
