@@ -901,10 +901,11 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			cf_fail_body(ex, rs, res, fail);
 			return CF_FAIL;
 		}
-		if (json_object_get_type(res->root) == json_type_object &&
-			json_object_object_get_ex(res->root, "success", &ok) &&
-			json_object_get_type(ok) == json_type_boolean &&
-			!json_object_get_boolean(ok))
+		if ((rs->page != NULL && rs->page->success == 0) ||
+			(json_object_get_type(res->root) == json_type_object &&
+			 json_object_object_get_ex(res->root, "success", &ok) &&
+			 json_object_get_type(ok) == json_type_boolean &&
+			 !json_object_get_boolean(ok)))
 		{
 			cf_fail_status(ex, rs, res, -1, fail);
 			return CF_FAIL;
