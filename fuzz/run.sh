@@ -14,7 +14,7 @@
 # UndefinedBehaviorSanitizer (UB is fatal).  FUZZ_ENGINE=libfuzzer|standalone
 # forces one.
 #
-# Env: FUZZ_TIME, FUZZ_TARGETS (default "fuzz_body fuzz_headers"),
+# Env: FUZZ_TIME, FUZZ_TARGETS (default "fuzz_body fuzz_headers fuzz_jsonscan"),
 # FUZZ_PARALLEL (default 1: targets run side by side; 0: one after the
 # other), FUZZ_ENGINE, CC_FUZZ (compiler), WERROR=1 (warnings are errors),
 # FUZZ_STRICT_JSONC=1 (see fuzz_body.c).  The corpus each target grows is
@@ -26,7 +26,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT" || exit 1
 BUILD="$ROOT/fuzz/build"
-TARGETS="${FUZZ_TARGETS:-fuzz_body fuzz_headers}"
+TARGETS="${FUZZ_TARGETS:-fuzz_body fuzz_headers fuzz_jsonscan}"
 PKG_CONFIG="${PKG_CONFIG:-pkg-config}"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -35,6 +35,7 @@ seeds_of() {
 	case "$1" in
 	fuzz_body) echo "$ROOT/fuzz/seeds/body" ;;
 	fuzz_headers) echo "$ROOT/fuzz/seeds/headers" ;;
+	fuzz_jsonscan) echo "$ROOT/fuzz/seeds/fuzz_jsonscan" ;;
 	*) echo "$ROOT/fuzz/seeds/${1#fuzz_}" ;;
 	esac
 }
