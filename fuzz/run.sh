@@ -35,7 +35,6 @@ seeds_of() {
 	case "$1" in
 	fuzz_body) echo "$ROOT/fuzz/seeds/body" ;;
 	fuzz_headers) echo "$ROOT/fuzz/seeds/headers" ;;
-	fuzz_jsonscan) echo "$ROOT/fuzz/seeds/fuzz_jsonscan" ;;
 	*) echo "$ROOT/fuzz/seeds/${1#fuzz_}" ;;
 	esac
 }
