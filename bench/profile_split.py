@@ -490,8 +490,8 @@ def write_md(fig, path, smoke):
         L.append("**Warning:** " + fig["warning"])
     L.append("")
     L.append("Each sample goes to the first frame, from the leaf up, that names a phase "
-             "(bench/profile_split.py lists them): malloc under json_tokener_parse_ex is parsing, "
-             "json_object_object_get_ex under cf_json_to_datum is conversion.  Only time on the CPU "
+             "(bench/profile_split.py lists them): palloc under cf_page_items is scanning, "
+             "pushJsonbValue under cf_text_to_datum is conversion.  Only time on the CPU "
              "is sampled: waiting for the emulator is not in here (wall-clock figures: latest.md).  "
              "Regenerate with `make bench` or `bench/profile.sh`.")
     L.append("")
