@@ -137,6 +137,19 @@ cf_js_string(const char *p, const char *end, bool *escaped, CfJsError *err)
 	}
 }
 
+/* One or more digits (a fraction's or an exponent's): the byte after them. */
+static const char *
+cf_js_digits(const char *s, const char *end, CfJsError *err)
+{
+	if (s >= end)
+		return cf_js_fail(err, CF_JS_EOF, end);
+	if (*s < '0' || *s > '9')
+		return cf_js_fail(err, CF_JS_BAD, s);
+	while (s < end && *s >= '0' && *s <= '9')
+		s++;
+	return s;
+}
+
 /*
  * cf_js_number
  *		p is at a '-' or a digit.  Returns the byte after the number, and
@@ -165,13 +178,9 @@ cf_js_number(const char *p, const char *end, bool *integer, CfJsError *err)
 	if (s < end && *s == '.')
 	{
 		*integer = false;
-		s++;
-		if (s >= end)
-			return cf_js_fail(err, CF_JS_EOF, end);
-		if (*s < '0' || *s > '9')
-			return cf_js_fail(err, CF_JS_BAD, s);
-		while (s < end && *s >= '0' && *s <= '9')
-			s++;
+		s = cf_js_digits(s + 1, end, err);
+		if (s == NULL)
+			return NULL;
 	}
 	if (s < end && (*s == 'e' || *s == 'E'))
 	{
@@ -179,12 +188,7 @@ cf_js_number(const char *p, const char *end, bool *integer, CfJsError *err)
 		s++;
 		if (s < end && (*s == '+' || *s == '-'))
 			s++;
-		if (s >= end)
-			return cf_js_fail(err, CF_JS_EOF, end);
-		if (*s < '0' || *s > '9')
-			return cf_js_fail(err, CF_JS_BAD, s);
-		while (s < end && *s >= '0' && *s <= '9')
-			s++;
+		s = cf_js_digits(s, end, err);
 	}
 	return s;
 }

@@ -49,6 +49,8 @@ typedef struct CfKey
 #define CF_OFF(page, p)	((uint32) ((p) - (page)->text))
 
 static const char *cf_read_key(const char *p, const char *end, CfKey *key);
+static const char *cf_read_member(const char *p, const char *end, CfKey *key,
+								  const char **value);
 static bool cf_key_is(const CfKey *key, const char *word);
 static void cf_page_items(CfPage *page, const char *p, const char *end,
 						  CfJsError *err, const char **after);
@@ -82,6 +84,23 @@ cf_read_key(const char *p, const char *end, CfKey *key)
 	}
 	p = cf_js_ws(after, end);
 	return cf_js_ws(p + 1, end);	/* past the ':' */
+}
+
+/*
+ * cf_read_member
+ *		p is at the key of a member of an object already checked: reads the
+ *		key, points *value at the value, and returns the byte after it.
+ */
+static const char *
+cf_read_member(const char *p, const char *end, CfKey *key, const char **value)
+{
+	CfJsError	err;
+
+	*value = cf_read_key(p, end, key);
+	p = cf_js_value(*value, end, 0, &err);
+	if (p == NULL)
+		elog(ERROR, "cloudflare_fdw: JSON value not found where the page index put it");
+	return p;
 }
 
 static bool
@@ -376,13 +395,8 @@ cf_page_field(const CfPage *page, CfSpan obj, const char *key, CfSpan *value)
 	{
 		CfKey		k;
 		const char *v;
-		CfJsError	err;
 
-		p = cf_read_key(p, end, &k);
-		v = p;
-		p = cf_js_value(p, end, 0, &err);
-		if (p == NULL)
-			elog(ERROR, "cloudflare_fdw: JSON value not found where the page index put it");
+		p = cf_read_member(p, end, &k, &v);
 		if (cf_key_is(&k, key))
 		{
 			value->off = CF_OFF(page, v);
@@ -531,14 +545,8 @@ cf_row_object(const char *p, const char *end, CfPathNode *node,
 		CfKey		k;
 		const char *v;
 		CfPathNode *child = NULL;
-		CfJsError	err;
 
-		p = cf_read_key(p, end, &k);
-		v = p;
-		p = cf_js_value(p, end, 0, &err);
-		if (p == NULL)
-			elog(ERROR, "cloudflare_fdw: JSON value not found where the page index put it");
-
+		p = cf_read_member(p, end, &k, &v);
 		for (int c = 0; c < node->nchildren; c++)
 		{
 			CfPathNode *n = node->children[c];
