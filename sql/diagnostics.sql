@@ -175,6 +175,16 @@ SELECT clock_timestamp() - :'t0' > interval '1.5 s' AS paced,
   FROM cloudflare_fdw_rate_budget('cf_paced');
 SELECT requests, budget_wait_ms > 1000 AS waited
   FROM cloudflare_fdw_stats() WHERE scope = 'shared' AND server = 'cf_paced';
+-- EXPLAIN ANALYZE shows the part of one scan's wait the budget held it
+-- back (spent above, so about 2/3 s), and nothing for a server without one
+CREATE FUNCTION budget_wait_ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO j;
+  RETURN coalesce((j->0->'Plan'->'Plans'->0->>'Cloudflare Rate Budget Wait')::float8, 0);
+END $$;
+SELECT budget_wait_ms('SELECT count(*) FROM ms_paced') > 100 AS held,
+       budget_wait_ms('SELECT count(*) FROM ms') = 0 AS not_held;
 
 -- the API's Ratelimit header says when nothing remains ("r=0;t=2"): the
 -- budget waits for the API's window to end instead of running into a 429

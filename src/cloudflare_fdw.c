@@ -1927,6 +1927,10 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyInteger("Cloudflare Bytes", NULL, st->stats.bytes, es);
 			ExplainPropertyFloat("Cloudflare API Wait", "ms",
 								 st->stats.wait_us / 1000.0, 3, es);
+			/* the part of it the shared rate budget held requests back */
+			if (st->stats.budget_wait_us > 0)
+				ExplainPropertyFloat("Cloudflare Rate Budget Wait", "ms",
+									 st->stats.budget_wait_us / 1000.0, 3, es);
 		}
 	}
 }

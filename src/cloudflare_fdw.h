@@ -243,6 +243,7 @@ typedef struct CfStats
 	int64		retries;
 	int64		rate_limited;
 	int64		wait_us;		/* time spent waiting on the API */
+	int64		budget_wait_us; /* part of it held back by the rate budget */
 	int64		cache_hits;		/* pages served again from the rescan cache */
 } CfStats;
 

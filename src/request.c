@@ -221,6 +221,8 @@ cf_rate_acquire(CfExec *ex)
 
 			d.budget_wait_us = now - ex->throttled_since;
 			cf_stats_add(ex->conn, &d);
+			if (ex->stats)
+				ex->stats->budget_wait_us += d.budget_wait_us;
 			ex->throttled_since = 0;
 		}
 		return true;
@@ -255,7 +257,11 @@ cf_exec_count_wait(CfExec *ex, TimestampTz start)
 
 	d.api_wait_us = now - start;
 	if (ex->throttled_since != 0)
+	{
 		d.budget_wait_us = now - ex->throttled_since;
+		if (ex->stats)
+			ex->stats->budget_wait_us += d.budget_wait_us;
+	}
 	cf_stats_add(ex->conn, &d);
 	cf_stats_flush();
 }
