@@ -104,22 +104,9 @@ command -v node >/dev/null || die "node is not installed (scripts/install-deps.s
 command -v npm >/dev/null || die "npm is not installed (scripts/install-deps.sh installs nodejs and npm)"
 command -v python3 >/dev/null || die "python3 is not installed"
 
-PRISM="$CACHE/node_modules/.bin/prism"
-installed_version() {
-	node -e 'process.stdout.write(require(process.argv[1]).version)' \
-		"$CACHE/node_modules/@stainless-api/prism-cli/package.json" 2>/dev/null
-}
-if [[ ! -x "$PRISM" || "$(installed_version)" != "$PRISM_VERSION" ]]; then
-	log "installing @stainless-api/prism-cli@$PRISM_VERSION into $CACHE"
-	mkdir -p "$CACHE"
-	npm install --prefix "$CACHE" --no-audit --no-fund "@stainless-api/prism-cli@$PRISM_VERSION" \
-		</dev/null >"$WORK/npm.log" 2>&1 || {
-		tail -n 20 "$WORK/npm.log" >&2
-		die "npm install of @stainless-api/prism-cli@$PRISM_VERSION failed"
-	}
-fi
-[[ -x "$PRISM" ]] || die "prism is missing from $CACHE after npm install"
-[[ "$(installed_version)" == "$PRISM_VERSION" ]] || die "prism-cli in $CACHE is not $PRISM_VERSION"
+# shellcheck source=../prism/install.sh
+. "$ROOT/test/prism/install.sh"
+prism_install
 
 # The test bed: make test's, or our own.
 if [[ -z "${PGHOST:-}" || -z "${CF_EMULATOR_URL:-}" || -z "${CF_PG_BINDIR:-}" ]]; then

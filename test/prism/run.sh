@@ -60,22 +60,9 @@ command -v node >/dev/null || die "node is not installed (apt-get install nodejs
 command -v npm >/dev/null || die "npm is not installed (apt-get install npm)"
 command -v "$PY" >/dev/null || die "$PY is not installed"
 
-PRISM="$CACHE/node_modules/.bin/prism"
-installed_version() {
-	node -e 'process.stdout.write(require(process.argv[1]).version)' \
-		"$CACHE/node_modules/@stainless-api/prism-cli/package.json" 2>/dev/null
-}
-if [[ ! -x "$PRISM" || "$(installed_version)" != "$PRISM_VERSION" ]]; then
-	log "installing @stainless-api/prism-cli@$PRISM_VERSION into $CACHE"
-	mkdir -p "$CACHE"
-	npm install --prefix "$CACHE" --no-audit --no-fund "@stainless-api/prism-cli@$PRISM_VERSION" \
-		</dev/null >"$WORK/npm.log" 2>&1 || {
-		tail -n 20 "$WORK/npm.log" >&2
-		die "npm install of @stainless-api/prism-cli@$PRISM_VERSION failed"
-	}
-fi
-[[ -x "$PRISM" ]] || die "prism is missing from $CACHE after npm install"
-[[ "$(installed_version)" == "$PRISM_VERSION" ]] || die "prism-cli in $CACHE is not $PRISM_VERSION"
+# shellcheck source=../prism/install.sh
+. "$ROOT/test/prism/install.sh"
+prism_install
 
 # the emulator, on a free port
 "$PY" -u "$ROOT/emulator/cf_emulator.py" --port 0 --port-file "$WORK/emulator.url" \
