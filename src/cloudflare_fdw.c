@@ -927,19 +927,12 @@ cf_datum_values(Datum value, Oid type, bool is_array)
 	}
 	else
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		elmlen;
-		bool		elmbyval;
-		char		elmalign;
+		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n;
+		int			n = cf_array_elements(value, &elemtype, &elems, &nulls);
 
-		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
 		getTypeOutputInfo(elemtype, &outfunc, &isvarlena);
-		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
-						  &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
 		{
 			if (!nulls[i])

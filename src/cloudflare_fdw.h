@@ -372,6 +372,8 @@ extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
 extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
 							  bool *isnull);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
+extern int	cf_array_elements(Datum value, Oid *elemtype, Datum **elems,
+							  bool **nulls);
 
 /* ----------------------------------------------------------------------
  * ratelimit.c: the rate budget shared by every backend, and the counters

@@ -902,6 +902,27 @@ cf_json_type_name(json_type t)
 }
 
 /*
+ * cf_array_elements
+ *		The elements of a one-dimensional (or any) array Datum, flattened:
+ *		returns their number, with their type, values and null flags.
+ */
+int
+cf_array_elements(Datum value, Oid *elemtype, Datum **elems, bool **nulls)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	int			n;
+
+	*elemtype = ARR_ELEMTYPE(arr);
+	get_typlenbyvalalign(*elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(arr, *elemtype, elmlen, elmbyval, elmalign,
+					  elems, nulls, &n);
+	return n;
+}
+
+/*
  * cf_datum_to_json
  *		A SQL value as a JSON value for a request body: booleans and
  *		numbers as JSON scalars, json/jsonb as the parsed document, arrays
@@ -946,22 +967,33 @@ cf_datum_to_json(Datum value, Oid typid)
 
 	if (OidIsValid(get_element_type(typid)))
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		elmlen;
-		bool		elmbyval;
-		char		elmalign;
+		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n;
-		struct json_object *jarr = json_object_new_array();
+		int			n = cf_array_elements(value, &elemtype, &elems, &nulls);
+		struct json_object **items = palloc0(sizeof(struct json_object *) * Max(n, 1));
+		struct json_object *jarr;
 
-		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
-		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
-						  &elems, &nulls, &n);
+		/*
+		 * The elements first (converting one may fail: free those made so
+		 * far), then the array, which takes them over without failing.
+		 */
+		PG_TRY();
+		{
+			for (int i = 0; i < n; i++)
+				if (!nulls[i])
+					items[i] = cf_datum_to_json(elems[i], elemtype);
+		}
+		PG_CATCH();
+		{
+			for (int i = 0; i < n; i++)
+				json_object_put(items[i]);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		jarr = json_object_new_array();
 		for (int i = 0; i < n; i++)
-			json_object_array_add(jarr, nulls[i] ? NULL
-								  : cf_datum_to_json(elems[i], elemtype));
+			json_object_array_add(jarr, items[i]);
 		return jarr;
 	}
 
