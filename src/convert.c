@@ -10,6 +10,12 @@
  * other type goes through its input function, so domains, enums and
  * user-defined types work too.
  *
+ * A scan's values come as text of its pages (cf_text_to_datum, called by
+ * page.c's row walk); values of other answers (a write's RETURNING) come
+ * as json-c values (cf_json_to_datum).  The former converts the common
+ * cases straight from the text and hands every other case to the latter,
+ * so the two never disagree.
+ *
  * Errors raised here carry no column name: the scan pushes an error
  * context callback that names the column, the table and the resource.
  *
