@@ -270,10 +270,12 @@ cf_exec_count_wait(CfExec *ex, TimestampTz start)
  * cf_execute
  *		Runs nreqs requests, at most max_concurrency at once, retrying what
  *		may be retried, and returns when each has its answer in status,
- *		root and body_bytes.  Any failure is an ERROR.
+ *		root (or page, for a 2xx answer to an as_page request) and
+ *		body_bytes.  Any failure is an ERROR.
  *
  * The JSON trees belong to the memory context current at the call: they
  * are freed when it is reset or deleted, or earlier by cf_request_release.
+ * Pages are palloc'd in that context.
  */
 void
 cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
