@@ -336,6 +336,7 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 	double		sel = 1.0;
 	bool		lookup = false;
 	bool		scoped = false;
+	double		in_requests = 1.0;
 	List	   *pushed_rinfos = NIL;
 	ListCell   *lc;
 	int			page_size = Max(Min(info->opts.page_size, res->max_page_size), 1);
@@ -361,7 +362,18 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 			}
 		}
 		else
+		{
 			pushed_rinfos = lappend(pushed_rinfos, f->rinfo);
+			/* a long constant IN list goes out in chunks (cf_scan_start) */
+			if (def->op == CF_OP_IN && IsA(f->value, Const) &&
+				!((Const *) f->value)->constisnull)
+			{
+				ArrayType  *arr = DatumGetArrayTypeP(((Const *) f->value)->constvalue);
+				int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+
+				in_requests = Max(in_requests, ceil((double) n / CF_IN_CHUNK));
+			}
+		}
 	}
 	if (pushed_rinfos != NIL)
 		sel = clauselist_selectivity(root, pushed_rinfos, baserel->relid,
@@ -399,6 +411,8 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 	{
 		*remote_rows = scopes * per_scope * sel;
 		*requests = scopes * Max(1.0, ceil(per_scope * sel / page_size));
+		if (res->scope_column == NULL)
+			*requests = Max(*requests, in_requests);
 	}
 	*remote_rows = clamp_row_est(*remote_rows);
 }
@@ -858,6 +872,13 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 			else if (cf_like_filter(res, f->filter, linitial(raw), f->like,
 									&fidx, &literal))
 				cf_append_param(&query, res->filters[fidx].param, literal, true);
+		}
+		else if (def->op == CF_OP_IN && res->scope_column == NULL &&
+				 order < 0 && list_length(labels) > CF_IN_CHUNK)
+		{
+			/* the scan splits such a list (cf_scan_start) */
+			appendStringInfo(&query, "&%s=<%d values, up to %d per request>",
+							 def->param, list_length(labels), CF_IN_CHUNK);
 		}
 		else
 		{
