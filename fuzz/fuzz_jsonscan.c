@@ -96,6 +96,7 @@
  *-------------------------------------------------------------------------
  */
 #include "../src/jsonscan.c"
+#include "fuzz_ref.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -161,49 +162,6 @@ fuzz_hexval(unsigned char c)
  * ---------------------------------------------------------------------
  */
 
-/* A plain, byte-at-a-time UTF-8 check (RFC 3629). */
-static bool
-fuzz_utf8_ok(const unsigned char *p, size_t n)
-{
-	size_t		i = 0;
-
-	while (i < n)
-	{
-		unsigned char c = p[i];
-		uint32_t	cp;
-		int			len;
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if (c >= 0xC0 && c <= 0xDF)
-			len = 2, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			len = 3, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF7)
-			len = 4, cp = c & 0x07;
-		else
-			return false;
-		if (n - i < (size_t) len)
-			return false;
-		for (int k = 1; k < len; k++)
-		{
-			if ((p[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		/* overlong forms, surrogates, beyond U+10FFFF */
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-			(len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-			(cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 /* The code unit of the \uXXXX escape at s (6 bytes), or -1. */
 static long
 fuzz_u_escape(const char *s, const char *e)
@@ -221,46 +179,6 @@ fuzz_u_escape(const char *s, const char *e)
 		c = c << 4 | h;
 	}
 	return c;
-}
-
-/*
- * Whether a string's contents (valid escapes, between the quotes) hold
- * \u0000 or a surrogate escape that is not half of a high-low pair.
- */
-static bool
-fuzz_has_bad_escape(const char *s, size_t len)
-{
-	const char *e = s + len;
-
-	while (s < e)
-	{
-		long		c;
-
-		if (*s != '\\')
-		{
-			s++;
-			continue;
-		}
-		if (s[1] != 'u')
-		{
-			s += 2;
-			continue;
-		}
-		c = fuzz_u_escape(s, e);
-		CHECK(c >= 0);
-		s += 6;
-		if (c == 0 || (c >= 0xDC00 && c <= 0xDFFF))
-			return true;
-		if (c >= 0xD800 && c <= 0xDBFF)
-		{
-			long		lo = fuzz_u_escape(s, e);
-
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return true;
-			s += 6;
-		}
-	}
-	return false;
 }
 
 /* Appends code point c to o as UTF-8; returns the bytes written. */
@@ -307,7 +225,8 @@ fuzz_jc_bad_pair(uint32_t c)
  * A reference decoder of a string's contents (valid escapes, between the
  * quotes) into out (room for len bytes): the correct decoding, or with
  * jc016 json-c 0.16's (L6: U+FFFD for a pair fuzz_jc_bad_pair names).
- * Returns the length, or -1 where fuzz_has_bad_escape is true.
+ * Returns the length, or -1 for \u0000 or a surrogate escape that is not
+ * half of a high-low pair.
  */
 static long
 fuzz_ref_unescape(const char *s, size_t len, bool jc016, char *out)
@@ -756,20 +675,21 @@ fuzz_string(const char *s, size_t len, bool escaped, char **decoded)
 	char	   *out = malloc(len ? len : 1);
 	char	   *ref = malloc(len ? len : 1);
 	long		r;
+	long		rr;
 
 	CHECK(out != NULL && ref != NULL);
 	CHECK(escaped == (memchr(s, '\\', len) != NULL));
 	CHECK(fuzz_contents_ok(s, len));
 	r = cf_js_unescape(s, len, out);
 	CHECK(r >= -1 && r <= (long) len);
-	CHECK((r < 0) == fuzz_has_bad_escape(s, len));
+	rr = fuzz_ref_unescape(s, len, false, ref);
+	CHECK((r < 0) == (rr < 0));
 	if (r >= 0 && !escaped)
 		CHECK(r == (long) len && memcmp(out, s, len) == 0);
 	if (r >= 0)
 	{
 		CHECK(memchr(out, '\0', (size_t) r) == NULL);
-		if (fuzz_ref_unescape(s, len, false, ref) != r ||
-			memcmp(ref, out, (size_t) r) != 0)
+		if (rr != r || memcmp(ref, out, (size_t) r) != 0)
 			FAIL("cf_js_unescape decodes \"%.*s\" unlike the reference",
 				 (int) len, s);
 	}
