@@ -28,7 +28,7 @@
 #include "catalog/pg_type.h"
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
-#include "commands/explain.h"
+#include "compat.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "funcapi.h"
@@ -437,9 +437,9 @@ cloudflareGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		list_length(baserel->baserestrictinfo);
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL,
-									 baserel->lateral_relids, NULL, NIL));
+			 cf_create_foreignscan_path(root, baserel, baserel->rows,
+										startup, total, NIL,
+										baserel->lateral_relids, NIL));
 
 	if (info->opts.pushdown)
 		cf_add_param_paths(root, baserel, info);
@@ -545,10 +545,10 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 		total = CF_STARTUP_COST + requests * CF_REQUEST_COST +
 			rows * (CF_ROW_COST + cpu_tuple_cost);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
-										 CF_STARTUP_COST + CF_REQUEST_COST,
-										 total, NIL, ppi->ppi_req_outer,
-										 NULL, NIL));
+				 cf_create_foreignscan_path(root, baserel, ppi->ppi_rows,
+											CF_STARTUP_COST + CF_REQUEST_COST,
+											total, NIL, ppi->ppi_req_outer,
+											NIL));
 	}
 }
 
@@ -663,7 +663,7 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 				if (strcmp(res->orders[i].column, col->name) == 0)
 				{
 					order_idx = i;
-					desc = pk->pk_strategy == BTGreaterStrategyNumber;
+					desc = cf_pathkey_descending(pk);
 				}
 			}
 		}
@@ -980,7 +980,6 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 	EState	   *estate = node->ss.ps.state;
 	List	   *priv = fsplan->fdw_private;
 	CfScanState *st;
-	RangeTblEntry *rte;
 	Oid			userid;
 	ForeignTable *table;
 	List	   *retrieved;
@@ -1008,8 +1007,7 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 
 	/* The user whose mapping is used: the view owner's, as postgres_fdw. */
-	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	userid = cf_scan_user(fsplan, estate);
 	table = GetForeignTable(RelationGetRelid(st->rel));
 	st->conn = cf_get_connection(GetForeignServer(table->serverid),
 								 GetUserMapping(userid, table->serverid));

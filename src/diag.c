@@ -24,6 +24,7 @@
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "cloudflare_fdw.h"
+#include "compat.h"
 #include "funcapi.h"
 #include "http.h"
 #include "miscadmin.h"
@@ -101,7 +102,7 @@ cf_diag_server(const char *name)
 				 errmsg("server \"%s\" is not a cloudflare_fdw server",
 						name)));
 
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(),
+	aclresult = cf_server_aclcheck(server->serverid, GetUserId(),
 										   ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);

@@ -30,7 +30,7 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "cloudflare_fdw.h"
-#include "commands/explain.h"
+#include "compat.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "mb/pg_wchar.h"
@@ -510,9 +510,11 @@ cloudflarePlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 				 errdetail("The Cloudflare API has no conditional create.")));
 
 	if (operation == CMD_INSERT)
-		cf_check_columns(rel, res, operation, rte->insertedCols);
+		cf_check_columns(rel, res, operation,
+						 cf_planned_inserted_cols(root, rte));
 	else if (operation == CMD_UPDATE)
-		cf_check_columns(rel, res, operation, rte->updatedCols);
+		cf_check_columns(rel, res, operation,
+						 cf_planned_updated_cols(root, rte));
 
 	/*
 	 * "No WHERE clause" is judged on the target's scan: no restriction, no
@@ -617,7 +619,7 @@ cf_embedded_resource(const CfResource *res, const char *json_path)
  */
 static CfModifyState *
 cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
-				RangeTblEntry *rte, bool fill)
+				bool fill)
 {
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 	CfModifyState *st = palloc0(sizeof(CfModifyState));
@@ -645,7 +647,7 @@ cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	st->batch_size = st->res->batch_path
 		? Max(1, Min(st->opts.batch_size, st->res->batch_max)) : 1;
 
-	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	userid = cf_modify_user(rinfo, estate);
 	st->conn = cf_get_connection(GetForeignServer(table->serverid),
 								 GetUserMapping(userid, table->serverid));
 
@@ -741,13 +743,11 @@ cloudflareBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	EState	   *estate = mtstate->ps.state;
 	CmdType		operation = mtstate->operation;
 	CfModifyState *st;
-	RangeTblEntry *rte;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
-	st = cf_begin_modify(estate, rinfo, operation, rte,
+	st = cf_begin_modify(estate, rinfo, operation,
 						 boolVal(list_nth(fdw_private, CfModifyPrivateFillResult)));
 
 	if (operation == CMD_UPDATE || operation == CMD_DELETE)
@@ -793,25 +793,19 @@ cloudflareBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	Relation	rel = rinfo->ri_RelationDesc;
 	const CfResource *res = cf_table_resource(RelationGetRelid(rel));
 	CfOptions	opts;
-	RangeTblEntry *rte;
 	bool		fill;
 
 	cf_get_options(RelationGetRelid(rel), &opts);
 	cf_check_command(rel, res, &opts, CMD_INSERT);
 
-	if (rinfo->ri_RangeTableIndex == 0)
-		rte = exec_rt_fetch(rinfo->ri_RootResultRelInfo->ri_RangeTableIndex,
-							estate);
-	else
-	{
-		rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
-		if (mtstate->ps.plan == NULL)	/* COPY: its column list */
-			cf_check_columns(rel, res, CMD_INSERT, rte->insertedCols);
-	}
+	/* COPY (a result relation with no plan): its column list */
+	if (rinfo->ri_RangeTableIndex != 0 && mtstate->ps.plan == NULL)
+		cf_check_columns(rel, res, CMD_INSERT,
+						 ExecGetInsertedCols(rinfo, estate));
 
 	fill = cf_fill_needed(rel, CMD_INSERT, rinfo->ri_returningList,
 						  rinfo->ri_WithCheckOptions);
-	rinfo->ri_FdwState = cf_begin_modify(estate, rinfo, CMD_INSERT, rte, fill);
+	rinfo->ri_FdwState = cf_begin_modify(estate, rinfo, CMD_INSERT, fill);
 }
 
 static void

@@ -53,6 +53,7 @@
 #include <time.h>
 
 #include "cloudflare_fdw.h"
+#include "compat.h"
 #include "common/pg_prng.h"
 #include "http.h"
 #include "lib/ilist.h"
@@ -584,7 +585,7 @@ cf_exec_rebuild_wes(CfExec *ex)
 		ex->events = palloc(sizeof(WaitEvent) * ex->maxevents);
 	}
 
-	ex->wes = CreateWaitEventSet(CurrentMemoryContext, nsocks + 2);
+	ex->wes = cf_create_wait_event_set(nsocks + 2);
 	AddWaitEventToSet(ex->wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	/* a single-user backend has no postmaster to watch */
 	if (IsUnderPostmaster)
