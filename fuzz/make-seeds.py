@@ -7,7 +7,7 @@ Writes two kinds of seed bodies into fuzz/seeds/body/, each behind the 4-byte
 header fuzz_body.c reads (see fuzz/README.md):
 
   spec-*   one body per response of every operation in Cloudflare's OpenAPI
-           document (default ../shared/cloudflare-openapi/organizations.json,
+           document (default spec/organizations.json,
            or $CF_OPENAPI), built from its schemas: a property's `example`
            where the document gives one, else a value of its type and format
            (enums take their first value, arrays two items, maps one extra
@@ -40,7 +40,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SPEC = os.environ.get(
     "CF_OPENAPI",
-    os.path.join(os.path.dirname(ROOT), "shared", "cloudflare-openapi", "organizations.json"),
+    os.path.join(ROOT, "spec", "organizations.json"),
 )
 # 4-byte header of fuzz_body.c: normal end, no cap, pseudo-random chunks of
 # 1..32 bytes (mode 3), seed byte varies per file.

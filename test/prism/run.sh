@@ -10,7 +10,7 @@
 # operation, filter and pagination mode with X-Auth-Email/X-Auth-Key, each
 # response checked for the expected status and for any Prism violation.
 #
-# Env: CF_OPENAPI   the OpenAPI document (default <repo>/../shared/cloudflare-openapi/organizations.json)
+# Env: CF_OPENAPI   the OpenAPI document (default <repo>/spec/organizations.json, made by scripts/derive-spec.py)
 #      CF_CACHE_DIR where Prism is installed (default <repo>/.cache/prism)
 #      PYTHON       python3 to use (default python3)
 # Prints "N passed, N failed" last; exits non-zero on any failure, and fails
@@ -18,7 +18,7 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SPEC="${CF_OPENAPI:-$ROOT/../shared/cloudflare-openapi/organizations.json}"
+SPEC="${CF_OPENAPI:-$ROOT/spec/organizations.json}"
 CACHE="${CF_CACHE_DIR:-$ROOT/.cache/prism}"
 PY="${PYTHON:-python3}"
 PRISM_VERSION=5.15.0
