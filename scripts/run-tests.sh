@@ -320,8 +320,10 @@ run_pg_regress() {
 	rm -f "$CF_ROOT/regression.diffs" "$CF_ROOT/regression.out"
 	run_logged "$log" make installcheck PG_CONFIG="$PG_CONFIG"
 
-	ok="$(grep -cE '\.\.\. ok( |$)' "$log" || true)"
-	failed="$(grep -cE '\.\.\. FAILED' "$log" || true)"
+	# pg_regress 15 prints "test name ... ok"; 16 and later print TAP,
+	# "ok N - name" and "not ok N - name", and "# " before the summary.
+	ok="$(grep -cE '\.\.\. ok( |$)|^ok [0-9]+ ' "$log" || true)"
+	failed="$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$log" || true)"
 	sum="$(grep -E 'All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests (failed|passed)' "$log" | tail -n 1 || true)"
 	if [[ "$sum" =~ All\ ([0-9]+)\ tests\ passed ]]; then
 		p="${BASH_REMATCH[1]}"

@@ -62,13 +62,14 @@ BEGIN
   END CASE;
 END $$;
 
-CREATE FUNCTION run_corpus(n int, OUT queries int, OUT mismatches int, OUT pushed int)
+CREATE FUNCTION run_corpus(n int, OUT queries int, OUT mismatches int, OUT scanned int,
+                           OUT pushed int)
 LANGUAGE plpgsql AS $$
 DECLARE
   tbl text; cols text; ord text; q text; w text; tail text; plan_on text; plan_off text;
   diff bigint; line text;
 BEGIN
-  queries := 0; mismatches := 0; pushed := 0;
+  queries := 0; mismatches := 0; scanned := 0; pushed := 0;
   PERFORM setseed(0.4242);
   FOR i IN 1..n LOOP
     tbl := pick('organizations', 'organizations', 'organization_members', 'organization_members',
@@ -117,11 +118,15 @@ BEGIN
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || replace(q, '@S@', 'np') LOOP
       IF line LIKE '%Cloudflare API:%' THEN plan_off := plan_off || line; END IF;
     END LOOP;
+    IF plan_on <> '' THEN scanned := scanned + 1; END IF;
     IF plan_on <> plan_off THEN pushed := pushed + 1; END IF;
   END LOOP;
 END $$;
 
-SELECT queries, mismatches, pushed >= queries / 2 AS most_pushed FROM run_corpus(240);
+-- "most pushed" counts among the queries that reach the API at all: a
+-- planner that folds a contradiction (x = 'a' AND x = 'b') into a One-Time
+-- Filter sends nothing, and PostgreSQL 17 folds more of them than 15.
+SELECT queries, mismatches, pushed >= scanned / 2 AS most_pushed FROM run_corpus(240);
 
 DROP SCHEMA pd, np CASCADE;
 DROP SERVER cf_on CASCADE;

@@ -1,5 +1,7 @@
 -- API errors become ERRORs with a fitting SQLSTATE, the Cloudflare codes in
 -- DETAIL and never a secret; credentials, their rotation and PUBLIC mappings.
+-- Expected output: errors.out (PostgreSQL 15) and errors_1.out (later majors,
+-- where PostgreSQL's own "user mapping not found" error names the server).
 \! python3 emulator/ctl.py reset
 \getenv cf_api_url CF_API_URL
 CREATE SERVER cf FOREIGN DATA WRAPPER cloudflare_fdw

@@ -1,5 +1,8 @@
 -- Joins with local tables: parameterized nested loops send one filtered
 -- request per outer key when that is cheaper than scanning everything.
+-- Expected output: joins.out (PostgreSQL 15) and joins_1.out (later majors,
+-- whose EXPLAIN prints a parameterized join filter with the scanned table's
+-- column first: id = u.org_id, not u.org_id = id).
 \! python3 emulator/ctl.py reset
 \getenv cf_api_url CF_API_URL
 CREATE SERVER cf FOREIGN DATA WRAPPER cloudflare_fdw OPTIONS (api_url :'cf_api_url');

@@ -29,14 +29,14 @@
 # "contract: N passed, N failed" last; exits non-zero on any failure.  Fails
 # loudly (never skips) when node, npm, Prism or the document is missing.
 #
-# Env: CF_OPENAPI    the OpenAPI document (default <repo>/../shared/cloudflare-openapi/organizations.json)
+# Env: CF_OPENAPI    the OpenAPI document (default <repo>/spec/organizations.json, made by scripts/derive-spec.py)
 #      CF_CACHE_DIR  where Prism is installed (default <repo>/.cache/prism)
 #      CF_CONTRACT_KEEP=1  keep the work folder (results, diffs, logs) and print its path
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT" || exit 1
-SPEC="${CF_OPENAPI:-$ROOT/../shared/cloudflare-openapi/organizations.json}"
+SPEC="${CF_OPENAPI:-$ROOT/spec/organizations.json}"
 CACHE="${CF_CACHE_DIR:-$ROOT/.cache/prism}"
 PRISM_VERSION=5.15.0
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cf-contract.XXXXXX")"
@@ -117,7 +117,13 @@ if [[ -z "${PGHOST:-}" || -z "${CF_EMULATOR_URL:-}" || -z "${CF_PG_BINDIR:-}" ]]
 	eval "$envtext"
 fi
 PG_REGRESS="$(dirname "$("${PG_CONFIG:-$CF_PG_BINDIR/pg_config}" --pgxs)")/../../src/test/regress/pg_regress"
-[[ -x "$PG_REGRESS" ]] || die "pg_regress not found at $PG_REGRESS (postgresql-server-dev-15)"
+[[ -x "$PG_REGRESS" ]] || die "pg_regress not found at $PG_REGRESS (postgresql-server-dev-N)"
+# pg_regress 16 and later read expected files from --expecteddir (default:
+# the current folder), not from --inputdir
+EXPECTEDDIR_OPT=()
+if "$PG_REGRESS" --help 2>/dev/null | grep -q -- '--expecteddir'; then
+	EXPECTEDDIR_OPT=(--expecteddir=)
+fi
 
 # ---- helpers --------------------------------------------------------------------
 
@@ -189,11 +195,13 @@ run_regress() {
 	shift 3
 	mkdir -p "$out"
 	"$CF_PG_BINDIR/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-	"$PG_REGRESS" --inputdir="$inputdir" --outputdir="$out" --bindir="$CF_PG_BINDIR" \
-		--dbname="$db" --load-extension=cloudflare_fdw "$@" </dev/null >"$out/pg_regress.log" 2>&1
+	"$PG_REGRESS" --inputdir="$inputdir" "${EXPECTEDDIR_OPT[@]/%/$inputdir}" --outputdir="$out" \
+		--bindir="$CF_PG_BINDIR" --dbname="$db" --load-extension=cloudflare_fdw "$@" \
+		</dev/null >"$out/pg_regress.log" 2>&1
 	for t in "$@"; do
-		line="$(grep -E "^test $t +\.\.\. " "$out/pg_regress.log" | tail -n 1)"
-		if [[ "$line" =~ \.\.\.\ ok ]]; then
+		# pg_regress 15: "test name ... ok"; 16 and later: "ok N - name"
+		line="$(grep -E "^test $t +\.\.\. |^(not )?ok [0-9]+ +- $t( |$)" "$out/pg_regress.log" | tail -n 1)"
+		if [[ "$line" =~ \.\.\.\ ok || "$line" =~ ^ok\  ]]; then
 			pass "$name: $t"
 		elif [[ -n "$line" ]]; then
 			fail "$name: $t (see the diff below)"
@@ -201,7 +209,7 @@ run_regress() {
 			fail "$name: $t did not run (pg_regress output below)"
 		fi
 	done
-	if grep -qE '\.\.\. FAILED' "$out/pg_regress.log" || ! grep -qE 'All [0-9]+ tests passed' "$out/pg_regress.log"; then
+	if grep -qE '\.\.\. FAILED|^not ok [0-9]+ ' "$out/pg_regress.log" || ! grep -qE 'All [0-9]+ tests passed' "$out/pg_regress.log"; then
 		echo "---- $name: pg_regress output ----"
 		cat "$out/pg_regress.log"
 		if [[ -s "$out/regression.diffs" ]]; then
