@@ -8,6 +8,12 @@
 #                           emulator unit tests, Prism, test/runners.d/*);
 #                           ends with one "N passed, N failed" line
 #   make check-deep         the same set-up, then test/deep.d/* runners
+#   make test-versions      as root: the whole make test again inside Debian
+#                           chroots with PostgreSQL 17 (trixie) and 18 (forky),
+#                           plus each major's .deb installed into a clean
+#                           chroot; one "N passed, N failed" line for all
+#   make deb                the Debian package postgresql-N-cloudflare-fdw of
+#                           $$PG_CONFIG's major (default 15), into dist/
 #   make deps               only install the system packages
 #   make installcheck-only  pg_regress against the test bed already running in
 #                           this shell (eval "$$(scripts/testbed.sh start)"),
@@ -19,7 +25,7 @@
 # Recipes use paths relative to the checkout (make runs there), so a checkout
 # under a folder whose name has spaces works.
 
-.PHONY: demo test check-deep deps installcheck-only testbed-env
+.PHONY: demo test check-deep test-versions deb deps installcheck-only testbed-env
 
 demo:
 	@bash scripts/demo.sh
@@ -29,6 +35,12 @@ test:
 
 check-deep:
 	@bash scripts/run-tests.sh deep
+
+test-versions:
+	@bash scripts/versions.sh
+
+deb:
+	@bash scripts/deb.sh
 
 deps:
 	@bash scripts/install-deps.sh

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh: install what building, running and testing
-# cloudflare_fdw needs on Debian 12 or Ubuntu, and nothing when it is there.
+# cloudflare_fdw needs on Debian or Ubuntu, and nothing when it is there.
 #
 #   scripts/install-deps.sh            # everything: build, demo, all test targets
 #   scripts/install-deps.sh --core     # only what `make demo` / pg_regress need
+#   scripts/install-deps.sh --test     # what `make test` needs (no deep checks)
+#   scripts/install-deps.sh --deb      # core, plus what `make deb` needs
 #   scripts/install-deps.sh --check    # list what is missing, install nothing
+#   scripts/install-deps.sh --print MODE   # the package names of core, test, deb or all
+#
+# The PostgreSQL major is that of $PG_CONFIG (its path or its --version),
+# else $CF_PG_MAJOR, else 15 (Debian 12's).  CF_DEPS_MODE (core, test, all)
+# is the mode when no option is given; make test-versions sets it to test.
+# Packages the release does not have at all (Debian testing has no hyperfine)
+# are left out with a warning.
 #
 # It asks dpkg first and runs `apt-get update` + `apt-get install` only when
 # something is missing; as root directly, otherwise through sudo.  Before
@@ -18,28 +27,50 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+PGM="$(cf_pg_major)"
+
 # Needed to build the extension and run the demo and the pg_regress suite.
 CORE_PKGS=(
-	postgresql-15 postgresql-client-15 postgresql-server-dev-15
-	postgresql-15-cron
+	"postgresql-$PGM" "postgresql-client-$PGM" "postgresql-server-dev-$PGM"
+	"postgresql-$PGM-cron"
 	libcurl4-openssl-dev libjson-c-dev pkg-config make gcc
 	python3 curl
 )
-# Needed by the other targets: Prism contract tests (node), the deep checks
-# (valgrind, sqlsmith, afl++, clang and its libFuzzer runtime), PL/Python
-# tests, benchmarks and plots.
+# Needed by the rest of make test: Prism contract tests (node), PL/Python,
+# and the benchmark smoke run's chart and profile (gnuplot, valgrind).
+TEST_PKGS=(
+	nodejs npm "postgresql-plpython3-$PGM" gnuplot-nox valgrind
+)
+# Needed by make deb: Debian's packaging tools and PGXS helpers.
+DEB_PKGS=(
+	build-essential debhelper dpkg-dev postgresql-server-dev-all
+)
+# Needed by the other targets: the deep checks (valgrind, sqlsmith, afl++,
+# clang and its libFuzzer runtime) and the benchmarks.
 EXTRA_PKGS=(
-	nodejs npm valgrind sqlsmith afl++ clang libclang-rt-14-dev
-	postgresql-plpython3-15 gnuplot-nox hyperfine
+	"${TEST_PKGS[@]}" valgrind sqlsmith afl++ clang libclang-rt-14-dev
+	hyperfine
 )
 
-mode=all
+mode="${CF_DEPS_MODE:-all}"
 case "${1:-}" in
 "") ;;
 --core) mode=core ;;
+--test) mode=test ;;
+--deb) mode=deb ;;
 --check) mode=check ;;
+--print)
+	case "${2:-}" in
+	core) printf '%s\n' "${CORE_PKGS[@]}" ;;
+	test) printf '%s\n' "${CORE_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+	deb) printf '%s\n' "${CORE_PKGS[@]}" "${DEB_PKGS[@]}" ;;
+	all) printf '%s\n' "${CORE_PKGS[@]}" "${EXTRA_PKGS[@]}" ;;
+	*) cf_die "--print takes core, test, deb or all" ;;
+	esac
+	exit 0
+	;;
 -h | --help)
-	sed -n '2,15p' "$0"
+	sed -n '2,24p' "$0"
 	exit 0
 	;;
 *) cf_die "unknown option: $1 (try --help)" ;;
@@ -75,11 +106,33 @@ missing_of() {
 command -v dpkg-query >/dev/null 2>&1 ||
 	cf_die "this script knows Debian and Ubuntu (dpkg/apt) only; install by hand: ${CORE_PKGS[*]} ${EXTRA_PKGS[*]}"
 
+case "$mode" in
+core | test | deb | all | check) ;;
+*) cf_die "CF_DEPS_MODE must be core, test, deb or all, not $mode" ;;
+esac
+
+# Leave out what this release has no package of at all (asked only of
+# packages that are missing, so a complete machine asks nothing).
+available() {
+	local p
+	for p in "$@"; do
+		if apt-cache show "$p" >/dev/null 2>&1; then
+			printf '%s\n' "$p"
+		else
+			cf_warn "this release has no package $p; leaving it out"
+		fi
+	done
+}
+
 mapfile -t missing_core < <(missing_of "${CORE_PKGS[@]}")
-if [[ "$mode" == core ]]; then
-	missing_extra=()
-else
-	mapfile -t missing_extra < <(missing_of "${EXTRA_PKGS[@]}")
+case "$mode" in
+core) missing_extra=() ;;
+test) mapfile -t missing_extra < <(missing_of "${TEST_PKGS[@]}") ;;
+deb) mapfile -t missing_extra < <(missing_of "${DEB_PKGS[@]}") ;;
+*) mapfile -t missing_extra < <(missing_of "${EXTRA_PKGS[@]}") ;;
+esac
+if ((${#missing_extra[@]})) && [[ "$mode" != check ]]; then
+	mapfile -t missing_extra < <(available "${missing_extra[@]}")
 fi
 
 if [[ "$mode" == check ]]; then
@@ -96,7 +149,7 @@ if ((${#missing_core[@]} + ${#missing_extra[@]} == 0)); then
 	exit 0
 fi
 
-# Keep Debian from creating and starting the `main` cluster when postgresql-15
+# Keep Debian from creating and starting the `main` cluster when postgresql-N
 # (or postgresql-common) is installed now.
 disable_main_cluster() {
 	local conf=/etc/postgresql-common/createcluster.conf
@@ -131,8 +184,8 @@ cf_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null ||
 	cf_warn "apt-get update failed; trying with the package lists we have"
 
 core_failed() {
-	if ! apt-cache show postgresql-15 >/dev/null 2>&1; then
-		cf_warn "this release has no postgresql-15 package: add the PostgreSQL (PGDG) apt repository, then rerun"
+	if ! apt-cache show "postgresql-$PGM" >/dev/null 2>&1; then
+		cf_warn "this release has no postgresql-$PGM package: add the PostgreSQL (PGDG) apt repository, then rerun"
 	fi
 	cf_die "could not install: ${missing_core[*]}"
 }

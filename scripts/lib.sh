@@ -28,13 +28,28 @@ cf_as_root() {
 	fi
 }
 
-# The pg_config of PostgreSQL 15 itself, not Debian's /usr/bin/pg_config
+# The PostgreSQL major to build against: that of $PG_CONFIG (read from its
+# path /usr/lib/postgresql/N/bin/pg_config, or from its --version), else
+# $CF_PG_MAJOR, else 15.
+cf_pg_major() {
+	local v=""
+	if [[ -n "${PG_CONFIG:-}" ]]; then
+		if [[ "$PG_CONFIG" =~ /postgresql/([0-9]+)/bin/pg_config$ ]]; then
+			v="${BASH_REMATCH[1]}"
+		else
+			v="$("$PG_CONFIG" --version 2>/dev/null | sed -n -E 's/^PostgreSQL ([0-9]+).*/\1/p')"
+		fi
+	fi
+	printf '%s\n' "${v:-${CF_PG_MAJOR:-15}}"
+}
+
+# The pg_config of PostgreSQL N itself, not Debian's /usr/bin/pg_config
 # wrapper, which picks the newest installed server version.
 cf_pg_config() {
 	if [[ -n "${PG_CONFIG:-}" ]]; then
 		printf '%s\n' "$PG_CONFIG"
-	elif [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
-		printf '%s\n' /usr/lib/postgresql/15/bin/pg_config
+	elif [[ -x "/usr/lib/postgresql/${CF_PG_MAJOR:-15}/bin/pg_config" ]]; then
+		printf '%s\n' "/usr/lib/postgresql/${CF_PG_MAJOR:-15}/bin/pg_config"
 	else
 		printf '%s\n' pg_config
 	fi
@@ -68,5 +83,19 @@ cf_build_install() {
 		make -C "$CF_ROOT" PG_CONFIG="$pgc" install || return 1
 	else
 		cf_as_root make -C "$CF_ROOT" PG_CONFIG="$pgc" install || return 1
+	fi
+}
+
+# cf_copy_sources DIR: copy the checkout's files (tracked, and untracked but
+# not ignored) into DIR, keeping their modes; nothing built, no .git.
+cf_copy_sources() {
+	local dest="$1"
+	if git -C "$CF_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$CF_ROOT" && git ls-files -z -c -o --exclude-standard |
+			while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done |
+			tar --null -T - -cf -) | tar -C "$dest" -xf -
+	else
+		(cd "$CF_ROOT" && tar --exclude=./.cache --exclude='*.o' --exclude='*.so' \
+			--exclude=./dist --exclude=./results -cf - .) | tar -C "$dest" -xf -
 	fi
 }
