@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/testbed.sh: a throwaway PostgreSQL 15 cluster plus the Cloudflare API
+# scripts/testbed.sh: a throwaway PostgreSQL cluster (the major of $PG_CONFIG, default 15) plus the Cloudflare API
 # emulator, for the tests, the demo, and developers re-running tests by hand.
 #
 # Usage from a shell (the extension must be built and installed first:
@@ -113,7 +113,7 @@ start_postgres() {
 		lib="${lib//[[:space:]]/}"
 		[[ -z "$lib" ]] && continue
 		[[ -f "$PG_PKGLIBDIR/$lib.so" ]] ||
-			cf_die "shared_preload_libraries names $lib, but $PG_PKGLIBDIR/$lib.so is missing (make install? postgresql-15-cron? or set CF_PRELOAD)"
+			cf_die "shared_preload_libraries names $lib, but $PG_PKGLIBDIR/$lib.so is missing (make install? postgresql-N-cron? or set CF_PRELOAD)"
 	done
 
 	user=""
