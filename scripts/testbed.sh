@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/testbed.sh: a throwaway PostgreSQL cluster (the major of $PG_CONFIG, default 15) plus the Cloudflare API
-# emulator, for the tests, the demo, and developers re-running tests by hand.
+# scripts/testbed.sh: a throwaway PostgreSQL cluster (the major of
+# $PG_CONFIG, default 15) plus the Cloudflare API emulator, for the tests, the
+# demo, and developers re-running tests by hand.
 #
 # Usage from a shell (the extension must be built and installed first:
 # `make && sudo make install`, or one `make test`):
