@@ -215,6 +215,7 @@ static bool cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
 static char *cf_const_text(Const *c);
 static List *cf_describe_values(const CfFilterDef *def, Expr *value,
 								int exprno, List **raw);
+static char *cf_utf8(char *s);
 static void cf_describe_request(const CfResource *res, List *pushed,
 								int page_size, int order, bool desc,
 								char **request, char **fanout);
@@ -686,6 +687,8 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	cf_describe_request(res, pushed, page_size, order_idx, desc,
 						&request, &fanout);
 	cf_estimate(root, baserel, info, pushed, &requests, &rows);
+	if (strncmp(request, "no request", 10) == 0)
+		requests = 0;
 
 	fdw_private = list_make5(makeInteger(res->id), filters, retrieved,
 							 makeInteger(page_size), order);
@@ -721,6 +724,24 @@ cf_append_param(StringInfo buf, const char *name, const char *value,
 	appendStringInfo(buf, "&%s=%s", name, escape ? cf_url_escape(value) : value);
 }
 
+/*
+ * cf_check_path_value
+ *		A value for a path segment must be one: an empty value, "." or ".."
+ *		would send the request to another endpoint.  Scans never get here
+ *		with one (cf_judge_values answers them without a request); a write
+ *		whose row names one is refused.
+ */
+static void
+cf_check_path_value(const char *template, const char *what, const char *value)
+{
+	if (value[0] == '\0' || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid %s for the Cloudflare API: \"%s\"", what, value),
+				 errdetail("It goes into the path %s, where an empty value, \".\" or \"..\" would name another endpoint.",
+						   template)));
+}
+
 /* cf_fill_path with a choice of escaping (EXPLAIN labels are not values). */
 static char *
 cf_fill_path_ext(const char *template, const char *organization_id,
@@ -729,6 +750,10 @@ cf_fill_path_ext(const char *template, const char *organization_id,
 	StringInfoData buf;
 	const char *p = template;
 
+	if (escape && organization_id)
+		cf_check_path_value(template, "organization_id", organization_id);
+	if (escape && id)
+		cf_check_path_value(template, "id", id);
 	initStringInfo(&buf);
 	while (*p)
 	{
@@ -838,6 +863,45 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 
 		if (f->value)
 			labels = cf_describe_values(def, f->value, exprno++, &raw);
+
+		/* a constant is judged as the scan will judge it (cf_scan_start) */
+		if (f->value && IsA(f->value, Const))
+		{
+			List	   *utf8 = NIL;
+			List	   *kept;
+			char	   *why = NULL;
+			CfValueVerdict	verdict;
+			int			fidx;
+			char	   *literal;
+
+			foreach(vc, raw)
+				utf8 = lappend(utf8, cf_utf8(lfirst(vc)));
+			if (f->like != CF_LIKE_NONE && utf8 != NIL)
+			{
+				if (!cf_like_filter(res, f->filter, linitial(utf8), f->like,
+									&fidx, &literal))
+					continue;
+				verdict = cf_judge_values(res, &res->filters[fidx],
+										  list_make1(literal), &kept, &why);
+			}
+			else
+				verdict = cf_judge_values(res, def, utf8, &kept, &why);
+			if (verdict == CF_VALUE_NO_MATCH)
+			{
+				*request = psprintf("no request: %s", why);
+				*fanout = "";
+				return;
+			}
+			if (verdict == CF_VALUE_SKIP)
+				continue;
+			if (f->like == CF_LIKE_NONE)
+			{
+				raw = kept;
+				labels = NIL;
+				foreach(vc, kept)
+					labels = lappend(labels, cf_url_escape(lfirst(vc)));
+			}
+		}
 
 		if (def->flags & CF_FLT_LOOKUP)
 		{
@@ -1061,22 +1125,6 @@ cf_utf8(char *s)
 	return pg_server_to_any(s, strlen(s), PG_UTF8);
 }
 
-/*
- * cf_enum_ok
- *		Whether a value is one the API accepts for an enum filter.  Any
- *		other value (in any case) cannot match a row, so it is not sent.
- */
-static bool
-cf_enum_ok(const CfFilterDef *def, const char *value)
-{
-	if (def->enum_values == NULL)
-		return true;
-	for (int i = 0; def->enum_values[i]; i++)
-		if (strcmp(def->enum_values[i], value) == 0)
-			return true;
-	return false;
-}
-
 /* list_sort comparator of C strings */
 static int
 cf_cmp_cstring(const ListCell *a, const ListCell *b)
@@ -1087,9 +1135,11 @@ cf_cmp_cstring(const ListCell *a, const ListCell *b)
 /*
  * cf_scan_start
  *		Evaluates the filter values and sets up the request streams of a
- *		(re)scan.  A filter value that cannot match (NULL, an enum value
- *		the API does not have, an empty list) makes the scan empty without
- *		any request.
+ *		(re)scan.  A filter value that cannot match (NULL, an empty list,
+ *		or what cf_judge_values finds can match no row: an enum value the
+ *		API does not have, a value beyond the document's limits, an empty
+ *		or dot-segment id) makes the scan empty without any request; a value
+ *		the API would ignore (an empty name) is not sent.
  */
 static void
 cf_scan_start(CfScanState *st, ExprContext *econtext)
@@ -1136,25 +1186,31 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 			Oid			type = list_nth_oid(st->value_types, exprno);
 			bool		isnull;
 			Datum		d;
+			List	   *utf8 = NIL;
+			char	   *why;
+			CfValueVerdict	verdict;
+
 			/* evaluated in per-tuple memory, its text kept in scan_cxt */
 			MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 			d = ExecEvalExpr(es, econtext, &isnull);
 			MemoryContextSwitchTo(st->scan_cxt);
 			if (!isnull)
 				values = cf_datum_values(d, type, def->op == CF_OP_IN);
-
 			foreach(vc, values)
-			{
-				char	   *v = cf_utf8(lfirst(vc));
+				utf8 = lappend(utf8, cf_utf8(lfirst(vc)));
 
-				if (cf_enum_ok(def, v))
-					kept = lappend(kept, v);
-			}
-			if (kept == NIL)
+			/* a pattern is judged by the literal it sends, below */
+			verdict = like != CF_LIKE_NONE && utf8 != NIL ? CF_VALUE_SEND
+				: cf_judge_values(res, def, utf8, &kept, &why);
+			if (like != CF_LIKE_NONE)
+				kept = utf8;
+			if (verdict == CF_VALUE_NO_MATCH)
 			{
 				st->empty = true;
 				break;
 			}
+			if (verdict == CF_VALUE_SKIP)
+				continue;		/* not sent; the recheck answers it */
 		}
 
 		if (def->flags & CF_FLT_LOOKUP)
@@ -1174,7 +1230,26 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 
 			if (cf_like_filter(res, linitial_int(f), linitial(kept), like,
 							   &fidx, &literal))
-				cf_append_param(&query, res->filters[fidx].param, literal, true);
+			{
+				List	   *lit;
+				char	   *why;
+
+				switch (cf_judge_values(res, &res->filters[fidx],
+										list_make1(literal), &lit, &why))
+				{
+					case CF_VALUE_SEND:
+						cf_append_param(&query, res->filters[fidx].param,
+										literal, true);
+						break;
+					case CF_VALUE_SKIP:
+						break;
+					case CF_VALUE_NO_MATCH:
+						st->empty = true;
+						break;
+				}
+				if (st->empty)
+					break;
+			}
 		}
 		else if (def->op == CF_OP_IN && res->scope_column == NULL &&
 				 split_def == NULL && st->order < 0 &&

@@ -94,6 +94,7 @@ typedef enum CfFilterOp
 #define CF_FLT_CASE_INSENSITIVE 0x01	/* API matching ignores case: ILIKE ok */
 #define CF_FLT_LOOKUP			0x02	/* EQ becomes GET <item path> */
 #define CF_FLT_PATH				0x04	/* value goes into the path, not query */
+#define CF_FLT_NONEMPTY			0x08	/* no row has an empty value here */
 
 typedef struct CfFilterDef
 {
@@ -103,6 +104,7 @@ typedef struct CfFilterDef
 	const char *null_value;		/* CF_OP_IS_NULL: the literal sent ("null") */
 	const char *const *enum_values; /* NULL-terminated, or NULL: any value */
 	int			flags;
+	int			max_length;		/* the document's maxLength (characters), 0: none */
 } CfFilterDef;
 
 /* Orders the API can produce. */
@@ -221,6 +223,21 @@ extern bool cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 								  Relids outer_relids, CfPushedFilter *out);
 extern const CfColumnDef *cf_attr_resource_column(Oid relid, AttrNumber attnum,
 												  const CfResource *res);
+/*
+ * What one filter value does to a request (cf_judge_values): sent as it is,
+ * not sent (the API would ignore it: the local recheck answers), or known to
+ * match no row (no request at all).  Decided the same way at run time and,
+ * for constants, by EXPLAIN and the cost estimate.
+ */
+typedef enum CfValueVerdict
+{
+	CF_VALUE_SEND,
+	CF_VALUE_SKIP,
+	CF_VALUE_NO_MATCH
+} CfValueVerdict;
+
+extern CfValueVerdict cf_judge_values(const CfResource *res, const CfFilterDef *def,
+								 List *values, List **kept, char **why);
 extern bool cf_like_filter(const CfResource *res, int prefix_filter,
 						   const char *pattern, int like,
 						   int *filter, char **literal);

@@ -346,6 +346,8 @@ cf_http_setup(CURL *easy, CfHttpTransfer *xfer, const CfHttpRequest *req)
 		CF_SETOPT(CURLOPT_CLOSESOCKETDATA, (void *) xfer->http);
 	}
 	CF_SETOPT(CURLOPT_URL, req->url);
+	/* the path goes out as built: libcurl must not squash dot segments */
+	CF_SETOPT(CURLOPT_PATH_AS_IS, 1L);
 	CF_SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
 	CF_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 	CF_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);

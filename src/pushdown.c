@@ -448,21 +448,184 @@ cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
 	}
 }
 
+/* The number of characters of a UTF-8 string. */
+static int
+cf_utf8_chars(const char *s)
+{
+	int			n = 0;
+
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if ((*p & 0xC0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * cf_judge_value
+ *		What one value (UTF-8) of a filter does; see CfValueVerdict.
+ */
+static CfValueVerdict
+cf_judge_value(const CfResource *res, const CfFilterDef *def,
+			   const char *value, char **why)
+{
+	const CfColumnDef *col = cf_resource_column(res, def->column);
+	bool		in_path = (def->flags & (CF_FLT_LOOKUP | CF_FLT_PATH)) != 0;
+
+	if (value[0] == '\0')
+	{
+		/*
+		 * The API reads an empty value as no filter.  Where no row can have
+		 * an empty value (an id, a path value, a filter-only column) it
+		 * matches nothing; elsewhere the local recheck answers it.
+		 */
+		if (in_path || (def->flags & CF_FLT_NONEMPTY) || def->enum_values ||
+			(col && (col->flags & CF_COL_FILTER_ONLY)))
+		{
+			*why = psprintf("an empty %s matches no row", def->column);
+			return CF_VALUE_NO_MATCH;
+		}
+		*why = psprintf("the API ignores an empty %s", def->param);
+		return CF_VALUE_SKIP;
+	}
+	/* "." and ".." would be dot segments of the path: no id is either */
+	if (in_path && (strcmp(value, ".") == 0 || strcmp(value, "..") == 0))
+	{
+		*why = psprintf("%s \"%s\" matches no row", def->column, value);
+		return CF_VALUE_NO_MATCH;
+	}
+	if (def->enum_values)
+	{
+		bool		found = false;
+
+		for (int i = 0; def->enum_values[i]; i++)
+		{
+			if (strcmp(def->enum_values[i], value) == 0)
+				found = true;
+		}
+		if (!found)
+		{
+			*why = psprintf("%s \"%s\" is not one of the API's values",
+							def->column, value);
+			return CF_VALUE_NO_MATCH;
+		}
+	}
+	if (def->max_length > 0 && cf_utf8_chars(value) > def->max_length)
+	{
+		*why = psprintf("%s longer than the API's limit of %d characters matches no row",
+						def->column, def->max_length);
+		return CF_VALUE_NO_MATCH;
+	}
+	return CF_VALUE_SEND;
+}
+
+/*
+ * cf_judge_values
+ *		What the values of one filter (UTF-8 C strings; one for =, the
+ *		list's non-NULL elements for IN, the literal for a LIKE) do to the
+ *		request.  SEND: *kept holds the values to send (those that cannot
+ *		match dropped from a list).  SKIP: the filter is not sent, the local
+ *		recheck answers it (a list with an empty value is not sent either:
+ *		the API would read it as no filter).  NO_MATCH: no row can match
+ *		(no value, or none that the API could have), so no request is made.
+ *		*why says which, for EXPLAIN.
+ */
+CfValueVerdict
+cf_judge_values(const CfResource *res, const CfFilterDef *def, List *values,
+				List **kept, char **why)
+{
+	ListCell   *lc;
+	bool		skip = false;
+	char	   *reason = NULL;
+
+	*kept = NIL;
+	*why = NULL;
+	foreach(lc, values)
+	{
+		char	   *r;
+
+		switch (cf_judge_value(res, def, lfirst(lc), &r))
+		{
+			case CF_VALUE_SEND:
+				*kept = lappend(*kept, lfirst(lc));
+				break;
+			case CF_VALUE_SKIP:
+				skip = true;
+				*why = r;
+				break;
+			case CF_VALUE_NO_MATCH:
+				if (reason == NULL)
+					reason = r;
+				break;
+		}
+	}
+	if (skip)
+	{
+		*kept = NIL;
+		return CF_VALUE_SKIP;
+	}
+	if (*kept == NIL)
+	{
+		*why = reason ? reason : psprintf("no %s value can match", def->column);
+		return CF_VALUE_NO_MATCH;
+	}
+	return CF_VALUE_SEND;
+}
+
+/*
+ * cf_fold_unsafe
+ *		Whether a byte of a literal sent to the API could make it miss a
+ *		row PostgreSQL matches (see
+ *		cf_like_filter): any byte of a non-ASCII character, and for ILIKE
+ *		the letters i, k and s.
+ */
+static bool
+cf_fold_unsafe(char c, int like)
+{
+	if (IS_HIGHBIT_SET(c))
+		return true;
+	if (like == CF_LIKE_ICASE)
+	{
+		switch (c)
+		{
+			case 'i':
+			case 'I':
+			case 'k':
+			case 'K':
+			case 's':
+			case 'S':
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * cf_like_filter
  *		The API filter that returns a superset of the rows a LIKE/ILIKE
  *		pattern matches: the literal text before the first wildcard as a
  *		prefix, else the literal text after the last one as a suffix, else
  *		the longest literal run as an infix.  Returns false when nothing
- *		safe can be sent (no literal text; ILIKE where the API's matching
- *		is not known to ignore case, or with non-ASCII text whose case
- *		folding may differ from PostgreSQL's).
+ *		safe can be sent (no literal text, or ILIKE where the API's matching
+ *		is not known to ignore case).
+ *
+ * A literal gets only characters whose case folding cannot differ from
+ * PostgreSQL's.  The API says only "case-insensitive" for names (and
+ * nothing for emails): it may fold with full Unicode rules (İ to i +
+ * U+0307), simple ones, or ASCII only.  So a non-ASCII character ends a
+ * literal run (a context-dependent lowering, such as Greek final sigma,
+ * could make the literal miss), and for ILIKE so do the ASCII letters that
+ * non-ASCII characters lower to in some collation (i from İ, k from the
+ * Kelvin sign, s from the long s): each counts as a wildcard, so what is
+ * sent is a shorter literal, or nothing.
  */
 bool
 cf_like_filter(const CfResource *res, int prefix_filter, const char *pattern,
 			   int like, int *filter, char **literal)
 {
 	const char *column = res->filters[prefix_filter].column;
+	bool		ci = (res->filters[prefix_filter].flags & CF_FLT_CASE_INSENSITIVE) != 0;
 	StringInfoData run;
 	char	   *first = NULL;
 	char	   *last = NULL;
@@ -472,10 +635,27 @@ cf_like_filter(const CfResource *res, int prefix_filter, const char *pattern,
 	CfFilterOp	op;
 	char	   *lit;
 
+	if (like == CF_LIKE_ICASE && !ci)
+		return false;
+
 	initStringInfo(&run);
 	for (p = pattern;; p++)
 	{
 		bool		wild = (*p == '%' || *p == '_');
+
+		if (*p == '\\')
+		{
+			p++;
+			if (*p == '\0')
+				return false;	/* PostgreSQL rejects this pattern */
+		}
+		if (*p != '\0' && !wild && cf_fold_unsafe(*p, like))
+		{
+			/* the whole character ends the run, as a wildcard would */
+			while ((p[1] & 0xC0) == 0x80)
+				p++;
+			wild = true;
+		}
 
 		if (*p == '\0' || wild)
 		{
@@ -495,12 +675,6 @@ cf_like_filter(const CfResource *res, int prefix_filter, const char *pattern,
 			seen_wild = true;
 			last = NULL;
 			continue;
-		}
-		if (*p == '\\')
-		{
-			p++;
-			if (*p == '\0')
-				return false;	/* PostgreSQL rejects this pattern */
 		}
 		appendStringInfoChar(&run, *p);
 	}
@@ -528,17 +702,6 @@ cf_like_filter(const CfResource *res, int prefix_filter, const char *pattern,
 		*filter = cf_find_filter(res, column, CF_OP_CONTAINS);
 	if (*filter < 0)
 		return false;
-
-	if (like == CF_LIKE_ICASE)
-	{
-		if (!(res->filters[*filter].flags & CF_FLT_CASE_INSENSITIVE))
-			return false;
-		for (const char *q = lit; *q; q++)
-		{
-			if (IS_HIGHBIT_SET(*q))
-				return false;
-		}
-	}
 	*literal = lit;
 	return true;
 }

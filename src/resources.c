@@ -11,7 +11,11 @@
  * adding an entry here, plus tests.
  *
  * Wire names follow Cloudflare's OpenAPI document (camelCase suffixes such
- * as name.startsWith), see docs/reference.md.
+ * as name.startsWith), see docs/reference.md.  So do the limits a filter
+ * value is checked against before it is sent (cf_judge_values): enums,
+ * maxLength, and which values cannot be empty (ids and path values always;
+ * CF_FLT_NONEMPTY elsewhere).  The API takes an empty filter value as no
+ * filter at all, so an empty value is never sent.
  *
  * IDENTIFICATION
  *		  src/resources.c
@@ -56,12 +60,12 @@ static const CfColumnDef org_columns[] = {
 
 static const CfFilterDef org_filters[] = {
 	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
-	{"id", CF_OP_IN, "id", NULL, NULL, 0},
+	{"id", CF_OP_IN, "id", NULL, NULL, CF_FLT_NONEMPTY},
 	{"name", CF_OP_EQ, "name", NULL, NULL, 0},
 	{"name", CF_OP_PREFIX, "name.startsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
 	{"name", CF_OP_SUFFIX, "name.endsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
 	{"name", CF_OP_CONTAINS, "name.contains", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
-	{"parent_id", CF_OP_EQ, "parent.id", NULL, NULL, 0},
+	{"parent_id", CF_OP_EQ, "parent.id", NULL, NULL, CF_FLT_NONEMPTY},
 	{"parent_id", CF_OP_IS_NULL, "parent.id", "null", NULL, 0},
 	{"containing_account", CF_OP_EQ, "containing.account", NULL, NULL, 0},
 	{"containing_user", CF_OP_EQ, "containing.user", NULL, NULL, 0},
@@ -165,9 +169,11 @@ static const CfColumnDef membership_columns[] = {
 };
 
 static const CfFilterDef membership_filters[] = {
-	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
+	/* the document: a membership id has at most 32 characters, an account
+	 * name at most 100 */
+	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP, 32},
 	{"status", CF_OP_EQ, "status", NULL, membership_statuses, 0},
-	{"account_name", CF_OP_EQ, "account.name", NULL, NULL, 0},
+	{"account_name", CF_OP_EQ, "account.name", NULL, NULL, 0, 100},
 };
 
 static const CfOrderDef membership_orders[] = {

@@ -630,6 +630,40 @@ class TestOrganizations(EmuTest):
 
 
 # ==========================================================================
+class TestCaseFolding(EmuTest):
+    """The switch for how case-insensitive filters fold case."""
+
+    def test_fold_modes(self):
+        fold = cf_emulator.fold
+        try:
+            cf_emulator.CASE_FOLDING[0] = "full"
+            self.assertEqual(fold("İnitech"), "i\u0307nitech")
+            self.assertEqual(fold("Straße"), "strasse")
+            cf_emulator.CASE_FOLDING[0] = "simple"
+            self.assertEqual(fold("İnitech"), "initech")
+            self.assertEqual(fold("Straße"), "straße")
+            cf_emulator.CASE_FOLDING[0] = "ascii"
+            self.assertEqual(fold("İNITECH \u212a"), "İnitech \u212a")
+        finally:
+            cf_emulator.CASE_FOLDING[0] = "full"
+
+    def test_switch_changes_matches(self):
+        # a name whose first letter folds differently under each mode
+        made = self.ok("POST", "/organizations", body={"name": "İnitech Turkey"})["result"]
+        try:
+            for mode, found in (("simple", True), ("full", False), ("ascii", False)):
+                self.config({"case_folding": mode})
+                j = self.ok("GET", "/organizations", "name.startsWith=ini&page_size=1000")
+                self.assertEqual(made["id"] in self.ids(j), found, mode)
+        finally:
+            self.config({"case_folding": "full"})
+            self.ok("DELETE", "/organizations/" + made["id"])
+
+    def test_bad_mode(self):
+        r = self.c.request("POST", "/__emulator/config", body={"case_folding": "turkic"}, auth=None)
+        self.assertEqual(r.status, 400)
+
+
 class TestAccounts(EmuTest):
     def names(self, j):
         return [a["name"] for a in j["result"]]
@@ -1011,7 +1045,8 @@ class TestCacheAndControl(EmuTest):
         self.ok("GET", "/organizations/" + INITECH_SANDBOX)
         self.assertEqual(self.c.request("GET", "/__emulator/faults", auth=None).json, [])
         self.assertEqual(self.c.request("GET", "/__emulator/config", auth=None).json,
-                         {"latency_ms": 0, "rate_limit": None, "ratelimit_headers": False})
+                         {"latency_ms": 0, "rate_limit": None, "ratelimit_headers": False,
+                          "case_folding": "full"})
         self.assertEqual([x["path"] for x in self.log()], ["/organizations/" + INITECH_SANDBOX])
 
     def test_data_dumps(self):
