@@ -17,7 +17,8 @@ OBJS = \
 	src/pushdown.o \
 	src/ratelimit.o \
 	src/request.o \
-	src/resources.o
+	src/resources.o \
+	src/writelog.o
 DATA = $(wildcard cloudflare_fdw--*.sql)
 
 PG_CONFIG ?= pg_config
@@ -31,7 +32,7 @@ SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl json-c)
 
 # pg_regress suite, one file per topic, run against the throwaway cluster
 # by mk/project.mk (make test).
-REGRESS = options scan types decode pushdown hostile joins modify errors faults cancel security differential examples diagnostics
+REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics
 REGRESS_OPTS = --inputdir=. --load-extension=cloudflare_fdw
 
 # Debian's PGXS would build LLVM bitcode with clang; the FDW gains nothing

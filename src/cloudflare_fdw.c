@@ -91,7 +91,8 @@ typedef enum CfScanPrivateIndex
 	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
 	CfScanPrivateRequest,		/* String: the request, for EXPLAIN */
 	CfScanPrivateFanout,		/* String: how it fans out, or "" */
-	CfScanPrivateEstRequests	/* Integer: estimated requests per scan */
+	CfScanPrivateEstRequests,	/* Integer: estimated requests per scan */
+	CfScanPrivatePushed			/* String: the conditions sent, for EXPLAIN */
 } CfScanPrivateIndex;
 
 /* Planner state of a foreign relation (baserel->fdw_private). */
@@ -216,9 +217,12 @@ static char *cf_const_text(Const *c);
 static List *cf_describe_values(const CfFilterDef *def, Expr *value,
 								int exprno, List **raw);
 static char *cf_utf8(char *s);
+static char *cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f,
+								   List *raw, int exprno);
 static void cf_describe_request(const CfResource *res, List *pushed,
 								int page_size, int order, bool desc,
-								char **request, char **fanout);
+								char **request, char **fanout,
+								char **conditions);
 static void cf_append_param(StringInfo buf, const char *name,
 							const char *value, bool escape);
 static List *cf_datum_values(Datum value, Oid type, bool is_array);
@@ -300,6 +304,7 @@ cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	info->relid = foreigntableid;
 	info->res = cf_table_resource(foreigntableid);
 	cf_get_options(foreigntableid, &info->opts);
+	cf_warn_unmapped_columns(foreigntableid, info->res);
 
 	if (info->opts.pushdown)
 		info->pushed = cf_classify_clauses(root, baserel, info->res,
@@ -581,6 +586,7 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	bool		desc = false;
 	char	   *request;
 	char	   *fanout;
+	char	   *conditions;
 	double		requests;
 	double		rows;
 	List	   *fdw_private;
@@ -685,7 +691,7 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 						res->min_page_size);
 
 	cf_describe_request(res, pushed, page_size, order_idx, desc,
-						&request, &fanout);
+						&request, &fanout, &conditions);
 	cf_estimate(root, baserel, info, pushed, &requests, &rows);
 	if (strncmp(request, "no request", 10) == 0)
 		requests = 0;
@@ -695,6 +701,7 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	fdw_private = lappend(fdw_private, makeString(request));
 	fdw_private = lappend(fdw_private, makeString(fanout));
 	fdw_private = lappend(fdw_private, makeInteger((int) Min(requests, INT_MAX)));
+	fdw_private = lappend(fdw_private, makeString(conditions));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(scan_clauses, false),
@@ -835,7 +842,8 @@ cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
  */
 static void
 cf_describe_request(const CfResource *res, List *pushed, int page_size,
-					int order, bool desc, char **request, char **fanout)
+					int order, bool desc, char **request, char **fanout,
+					char **conditions)
 {
 	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
 	StringInfoData query;
@@ -848,10 +856,13 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 	const char *path;
 	ListCell   *lc;
 	int			exprno = 0;
+	StringInfoData conds;
 
 	initStringInfo(&query);
 	initStringInfo(&fan);
 	initStringInfo(&out);
+	initStringInfo(&conds);
+	*conditions = "";
 
 	foreach(lc, pushed)
 	{
@@ -890,6 +901,7 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 			{
 				*request = psprintf("no request: %s", why);
 				*fanout = "";
+				*conditions = "";
 				return;
 			}
 			if (verdict == CF_VALUE_SKIP)
@@ -902,6 +914,10 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 					labels = lappend(labels, cf_url_escape(lfirst(vc)));
 			}
 		}
+
+		appendStringInfo(&conds, "%s%s", conds.len ? " AND " : "",
+						 cf_describe_condition(def, f, raw,
+											   f->value ? exprno : 0));
 
 		if (def->flags & CF_FLT_LOOKUP)
 		{
@@ -992,6 +1008,46 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 		appendStringInfo(&out, "?%s", query.data + 1);
 	*request = out.data;
 	*fanout = fan.data;
+	*conditions = conds.data;
+}
+
+/*
+ * cf_describe_condition
+ *		A pushed condition as EXPLAIN VERBOSE shows it: the resource column,
+ *		the operator and the constant (or $n, numbered as in the request).
+ */
+static char *
+cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f, List *raw,
+					  int exprno)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		constant = f->value && IsA(f->value, Const);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, quote_identifier(def->column));
+	if (def->op == CF_OP_IS_NULL)
+		appendStringInfoString(&buf, " IS NULL");
+	else if (f->like != CF_LIKE_NONE)
+		appendStringInfo(&buf, " %s %s", f->like == CF_LIKE_ICASE ? "ILIKE" : "LIKE",
+						 constant ? quote_literal_cstr(linitial(raw))
+						 : psprintf("$%d", exprno));
+	else if (def->op == CF_OP_IN && !constant)
+		appendStringInfo(&buf, " = ANY ($%d)", exprno);
+	else if (def->op == CF_OP_IN && list_length(raw) > 10)
+		appendStringInfo(&buf, " IN (%d values)", list_length(raw));
+	else if (def->op == CF_OP_IN)
+	{
+		appendStringInfoString(&buf, " IN (");
+		foreach(lc, raw)
+			appendStringInfo(&buf, "%s%s", lc == list_head(raw) ? "" : ", ",
+							 quote_literal_cstr(lfirst(lc)));
+		appendStringInfoChar(&buf, ')');
+	}
+	else
+		appendStringInfo(&buf, " = %s", constant ? quote_literal_cstr(linitial(raw))
+						 : psprintf("$%d", exprno));
+	return buf.data;
 }
 
 /*
@@ -1996,6 +2052,18 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 						strVal(list_nth(priv, CfScanPrivateRequest)), es);
 	if (fanout[0] != '\0')
 		ExplainPropertyText("Cloudflare Fan-out", fanout, es);
+	/*
+	 * The Filter line above is the local recheck of every row; VERBOSE says
+	 * which of its conditions the request carries as well.
+	 */
+	if (es->verbose &&
+		strncmp(strVal(list_nth(priv, CfScanPrivateRequest)), "no request", 10) != 0)
+	{
+		const char *conds = strVal(list_nth(priv, CfScanPrivatePushed));
+
+		ExplainPropertyText("Cloudflare Pushed",
+							conds[0] ? conds : "nothing (the request filters no rows)", es);
+	}
 	if (es->costs)
 		ExplainPropertyInteger("Cloudflare Requests (estimated)", NULL,
 							   intVal(list_nth(priv, CfScanPrivateEstRequests)),

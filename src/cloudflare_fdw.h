@@ -63,6 +63,7 @@ typedef enum CfPaging
 #define CF_COL_ID			0x08	/* row identity for UPDATE/DELETE */
 #define CF_COL_INSERT		0x10	/* accepted by the create call */
 #define CF_COL_UPDATE		0x20	/* accepted by the modify call */
+#define CF_COL_REQUIRED		0x40	/* the create call requires it */
 
 typedef struct CfColumnDef
 {
@@ -120,6 +121,7 @@ typedef struct CfResource
 {
 	CfResourceId id;
 	const char *name;			/* table name for IMPORT and option value */
+	const char *item_name;		/* one object, for messages ("organization member") */
 	const char *list_path;		/* may contain {organization_id} */
 	const char *item_path;		/* GET/PUT/DELETE one, with {id} */
 	CfPaging	paging;
@@ -195,6 +197,7 @@ extern void cf_get_server_options(ForeignServer *server, CfOptions *opts);
 extern const CfResource *cf_table_resource(Oid foreigntableid);
 extern char *cf_column_json_path(Oid relid, AttrNumber attnum,
 								 const CfResource *res);
+extern void cf_warn_unmapped_columns(Oid relid, const CfResource *res);
 
 /* ----------------------------------------------------------------------
  * pushdown.c: which WHERE clauses become API filters.
@@ -244,6 +247,14 @@ extern bool cf_like_filter(const CfResource *res, int prefix_filter,
 extern void cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
 										 const CfResource *res, List *pushed,
 										 List *clauses);
+
+/* ----------------------------------------------------------------------
+ * writelog.c: the API writes of the transaction, warned about at abort.
+ * ----------------------------------------------------------------------
+ */
+extern void cf_writelog_note(const char *verb, const CfResource *res,
+							 const char *what);
+extern void cf_writelog_mark_reported(int64 n);
 
 /* ----------------------------------------------------------------------
  * connection.c: per-backend cache of credentials and HTTP handles.

@@ -112,6 +112,59 @@ cf_get_connection(ForeignServer *server, UserMapping *user)
 }
 
 /*
+ * cf_read_token_file
+ *		The token in a file on the database server (option api_token_file,
+ *		which only a superuser may set): read when the connection is made,
+ *		so that it never enters the catalog or a dump.  Surrounding
+ *		whitespace (a final newline) is dropped; errors name the file, never
+ *		its content.
+ */
+static char *
+cf_read_token_file(const char *path)
+{
+	char		buf[4097];
+	size_t		n;
+	FILE	   *f;
+	char	   *start;
+	char	   *end;
+
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open api_token_file \"%s\": %m", path),
+				 errhint("The file is read by the database server's operating system user.")));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f))
+	{
+		FreeFile(f);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read api_token_file \"%s\": %m", path)));
+	}
+	FreeFile(f);
+	if (n == sizeof(buf) - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("api_token_file \"%s\" is larger than %d bytes", path,
+						(int) sizeof(buf) - 2)));
+	buf[n] = '\0';
+	start = buf;
+	while (*start == ' ' || *start == '\t' || *start == '\n' || *start == '\r')
+		start++;
+	end = start + strlen(start);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	if (*start == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("api_token_file \"%s\" holds no token", path)));
+	start = pstrdup(start);
+	explicit_bzero(buf, sizeof(buf));
+	return start;
+}
+
+/*
  * cf_build_connection
  *		(Re)fills an entry from the server's options and the user mapping's
  *		credentials.
@@ -145,6 +198,8 @@ cf_build_connection(CfConnCacheEntry *entry, ForeignServer *server,
 
 		if (strcmp(def->defname, "api_token") == 0)
 			token = defGetString(def);
+		else if (strcmp(def->defname, "api_token_file") == 0)
+			token = cf_read_token_file(defGetString(def));
 		else if (strcmp(def->defname, "api_email") == 0)
 			email = defGetString(def);
 		else if (strcmp(def->defname, "api_key") == 0)
@@ -170,7 +225,7 @@ cf_build_connection(CfConnCacheEntry *entry, ForeignServer *server,
 						server->servername),
 				 superuser() ? 0 :
 				 errdetail("Non-superusers must supply credentials in their user mapping."),
-				 errhint("Set option \"api_token\", or both \"api_email\" and \"api_key\", on the user mapping.")));
+				 errhint("Set option \"api_token\" (or, as a superuser, \"api_token_file\"), or both \"api_email\" and \"api_key\", on the user mapping.")));
 
 	if (token != NULL)
 	{

@@ -261,11 +261,15 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 	}
 
 	/*
-	 * Strict JSON, but no JSON_TOKENER_VALIDATE_UTF8: json-c 0.16 rejects a
-	 * character split between two chunks and accepts overlong forms and
-	 * surrogates, so cf_http_utf8_feed checks UTF-8 itself.
+	 * Neither JSON_TOKENER_STRICT nor JSON_TOKENER_VALIDATE_UTF8.  What
+	 * json-c's strict mode accepts changes between releases (json-c 0.18
+	 * rejects every string with a non-ASCII character, json-c issue #875),
+	 * and its UTF-8 check rejects a character split between two chunks.  So
+	 * json-c only builds the tree: every body it parsed must also pass the
+	 * strict RFC 8259 scanner in one piece (cf_http_finish), and
+	 * cf_http_utf8_feed checks UTF-8 as the bytes arrive.
 	 */
-	json_tokener_set_flags(xfer->tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(xfer->tok, 0);
 	xfer->max_bytes = req->max_response_bytes;
 	xfer->raw_wanted = req->raw_body;
 	xfer->tag = req->tag;
@@ -1076,9 +1080,10 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 			res->body_error = CF_BODY_BAD_UTF8;
 
 		/*
-		 * json-c 0.16 fed in chunks accepts some text that is not JSON (an
-		 * integer split from a '-' that follows it reads as the integer):
-		 * a tree it built must also pass the strict scanner, in one piece.
+		 * json-c, not strict and fed in chunks, accepts text that is not
+		 * JSON (single quotes, comments, an integer split from a '-' that
+		 * follows it): a tree it built must also pass the strict scanner,
+		 * in one piece.
 		 */
 		if (res->root != NULL && res->body_error == CF_BODY_OK &&
 			res->raw != NULL)

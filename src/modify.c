@@ -78,6 +78,7 @@ typedef struct CfBodyColumn
 	Oid			typoutput;
 	const char *const *allowed; /* values the call takes, or NULL: any */
 	const CfResource *embedded; /* the jsonb holds this resource's object */
+	bool		required;		/* the create call requires it */
 } CfBodyColumn;
 
 /* Executor state of a foreign table being written (ri_FdwState). */
@@ -683,9 +684,29 @@ cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 			bc->typid = attr->atttypid;
 			getTypeOutputInfo(attr->atttypid, &bc->typoutput, &isvarlena);
 			bc->allowed = cf_allowed_values(st->res, operation, col);
+			bc->required = operation == CMD_INSERT && (col->flags & CF_COL_REQUIRED);
 			if (attr->atttypid == JSONBOID || attr->atttypid == JSONOID)
 				bc->embedded = cf_embedded_resource(st->res, bc->json_path);
 		}
+	}
+
+	/* a field the create call requires needs a column to come from */
+	for (int c = 0; operation == CMD_INSERT && c < st->res->ncolumns; c++)
+	{
+		const CfColumnDef *col = &st->res->columns[c];
+		bool		found = false;
+
+		if (!(col->flags & CF_COL_REQUIRED))
+			continue;
+		for (int b = 0; b < st->nbody; b++)
+			found |= strcmp(st->body[b].json_path, col->json_path) == 0;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("foreign table \"%s\" has no column for field \"%s\", which the Cloudflare API's create call requires",
+							RelationGetRelationName(rel), col->json_path),
+					 errhint("Add a column \"%s\" (or one with OPTIONS (json_path '%s')).",
+							 col->name, col->json_path)));
 	}
 
 	st->fill_result = fill;
@@ -900,6 +921,9 @@ cloudflareExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 static void
 cf_record_done(CfModifyState *st, const char *id)
 {
+	cf_writelog_note(st->operation == CMD_INSERT ? "created"
+					 : st->operation == CMD_UPDATE ? "modified" : "deleted",
+					 st->res, id);
 	st->ndone++;
 	if (id != NULL && list_length(st->done_ids) < CF_DONE_IDS_MAX)
 	{
@@ -931,15 +955,16 @@ cf_rethrow_with_writes(CfModifyState *st)
 	MemoryContextSwitchTo(st->state_cxt);
 	edata = CopyErrorData();
 	FlushErrorState();
+	cf_writelog_mark_reported(st->ndone);
 
 	initStringInfo(&buf);
 	if (edata->detail != NULL)
 		appendStringInfo(&buf, "%s\n", edata->detail);
 	appendStringInfo(&buf,
-					 "Before the error, this statement %s " INT64_FORMAT " %s in Cloudflare, which a rollback does not undo",
+					 "Before the error, this statement %s " INT64_FORMAT " %s%s in Cloudflare, which a rollback does not undo",
 					 st->operation == CMD_INSERT ? "created"
 					 : st->operation == CMD_UPDATE ? "modified" : "deleted",
-					 st->ndone, st->res->name);
+					 st->ndone, st->res->item_name, st->ndone == 1 ? "" : "s");
 	foreach(lc, st->done_ids)
 	{
 		appendStringInfo(&buf, "%s%s", shown == 0 ? ": " : ", ",
@@ -1099,6 +1124,13 @@ cf_row_json(CfModifyState *st, TupleTableSlot *slot)
 		appendStringInfo(&fields, "%s%s", i ? ", " : "", bc->json_path);
 		if (slot->tts_isnull[bc->attnum - 1])
 		{
+			if (bc->required && !st->replace)
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("null value in column \"%s\" of foreign table \"%s\"",
+								bc->name, RelationGetRelationName(st->rel)),
+						 errdetail("The Cloudflare API's create call %s %s requires %s.",
+								   st->method, st->path, bc->json_path)));
 			if (st->replace)
 			{
 				appendStringInfo(&missing, "%s\"%s\"", missing.len ? ", " : "",

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "access/reloptions.h"
+#include "access/table.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
@@ -30,6 +31,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
 
 /* How an option's value is checked. */
 typedef enum CfOptionKind
@@ -93,6 +96,8 @@ static const CfOptionDef cf_options[] = {
 
 	/* credentials */
 	{"api_token", UM, CF_OPT_STRING},
+	/* a file on the database server holding the token: not in the catalog */
+	{"api_token_file", UM, CF_OPT_STRING, 0, 0, true},
 	{"api_email", UM, CF_OPT_STRING},
 	{"api_key", UM, CF_OPT_STRING},
 
@@ -176,8 +181,20 @@ cloudflare_fdw_validator(PG_FUNCTION_ARGS)
 
 		cf_check_option_value(opt, def);
 
-		if (strcmp(opt->name, "api_token") == 0)
+		if (strcmp(opt->name, "api_token") == 0 ||
+			strcmp(opt->name, "api_token_file") == 0)
+		{
+			if (has_token)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("options \"api_token\" and \"api_token_file\" cannot be used together")));
+			if (strcmp(opt->name, "api_token_file") == 0 &&
+				!is_absolute_path(defGetString(def)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"api_token_file\" must be an absolute path")));
 			has_token = true;
+		}
 		else if (strcmp(opt->name, "api_email") == 0)
 			has_email = true;
 		else if (strcmp(opt->name, "api_key") == 0)
@@ -192,7 +209,7 @@ cloudflare_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("options \"api_token\" and \"api_email\"/\"api_key\" cannot be used together"),
-					 errhint("Use either api_token, or api_email together with api_key.")));
+					 errhint("Use either api_token (or api_token_file), or api_email together with api_key.")));
 		if (has_email != has_key)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -555,4 +572,65 @@ cf_column_json_path(Oid relid, AttrNumber attnum, const CfResource *res)
 	if (col != NULL)
 		return col->json_path ? pstrdup(col->json_path) : NULL;
 	return attname;
+}
+
+/*
+ * cf_warn_unmapped_columns
+ *		A WARNING, once per table and backend, for columns of a hand-written
+ *		foreign table that match no column of the resource and have no
+ *		json_path: each reads the JSON field of its own name, which the
+ *		resource does not document, so a typo would read NULL forever.
+ */
+void
+cf_warn_unmapped_columns(Oid relid, const CfResource *res)
+{
+	static List *warned = NIL;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	StringInfoData cols;
+	StringInfoData known;
+	int			n = 0;
+	MemoryContext old;
+
+	if (list_member_oid(warned, relid))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	warned = lappend_oid(warned, relid);
+	MemoryContextSwitchTo(old);
+
+	rel = table_open(relid, AccessShareLock);
+	tupdesc = RelationGetDescr(rel);
+	initStringInfo(&cols);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		List	   *options;
+		ListCell   *lc;
+		bool		has_path = false;
+
+		if (attr->attisdropped)
+			continue;
+		options = GetForeignColumnOptions(relid, i + 1);
+		foreach(lc, options)
+			has_path |= strcmp(((DefElem *) lfirst(lc))->defname, "json_path") == 0;
+		if (has_path || cf_resource_column(res, NameStr(attr->attname)) != NULL)
+			continue;
+		appendStringInfo(&cols, "%s\"%s\"", n ? ", " : "", NameStr(attr->attname));
+		n++;
+	}
+	if (n > 0)
+	{
+		initStringInfo(&known);
+		for (int i = 0; i < res->ncolumns; i++)
+			appendStringInfo(&known, "%s%s", i ? ", " : "", res->columns[i].name);
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+				 errmsg("column%s %s of foreign table \"%s\" match%s no column of Cloudflare resource %s",
+						n > 1 ? "s" : "", cols.data, RelationGetRelationName(rel),
+						n > 1 ? "" : "es", res->name),
+				 errdetail("Such a column reads the JSON field of its own name, which the resource does not document; it is NULL wherever the API sends no such field."),
+				 errhint("The resource's columns are: %s. To read another field, give the column OPTIONS (json_path 'field.path').",
+						 known.data)));
+	}
+	table_close(rel, AccessShareLock);
 }

@@ -1112,10 +1112,10 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 		if (status == 401)
 			fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
 		else if (strncmp(rs->req->path, "/organizations", 14) == 0)
-			fail->hint = psprintf("The credentials may lack the \"%s\" permission, or the account may not have access to the Organizations beta; the API answers both with 403.",
+			fail->hint = psprintf("The token or key may be wrong or revoked, lack the \"%s\" permission, or belong to an account without the Organizations beta; Cloudflare answers each with 403. cloudflare_fdw_check() tells which.",
 								  group);
 		else
-			fail->hint = psprintf("The credentials may lack the \"%s\" permission for this resource.",
+			fail->hint = psprintf("The token or key may be wrong or revoked, or lack the \"%s\" permission for this resource; Cloudflare answers each with 403.",
 								  group);
 	}
 	else if (status == 404)

@@ -46,7 +46,7 @@ static const char *const membership_update_statuses[] = {"accepted", "rejected",
  */
 static const CfColumnDef org_columns[] = {
 	{"id", "id", "text", CF_COL_READONLY | CF_COL_ID},
-	{"name", "name", "text", CF_COL_INSERT | CF_COL_UPDATE},
+	{"name", "name", "text", CF_COL_INSERT | CF_COL_UPDATE | CF_COL_REQUIRED},
 	{"create_time", "create_time", "timestamptz", CF_COL_READONLY},
 	{"parent_id", "parent.id", "text", CF_COL_INSERT},
 	{"parent_name", "parent.name", "text", CF_COL_READONLY},
@@ -131,7 +131,7 @@ static const CfColumnDef member_columns[] = {
 	{"create_time", "create_time", "timestamptz", CF_COL_READONLY},
 	{"update_time", "update_time", "timestamptz", CF_COL_READONLY},
 	{"user_id", "user.id", "text", CF_COL_READONLY},
-	{"user_email", "user.email", "text", CF_COL_INSERT},
+	{"user_email", "user.email", "text", CF_COL_INSERT | CF_COL_REQUIRED},
 	{"user_name", "user.name", "text", CF_COL_READONLY},
 	{"user_two_factor_authentication_enabled",
 	 "user.two_factor_authentication_enabled", "boolean", CF_COL_READONLY},
@@ -190,6 +190,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_ORGANIZATIONS,
 		.name = "organizations",
+		.item_name = "organization",
 		.list_path = "/organizations",
 		.item_path = "/organizations/{id}",
 		.paging = CF_PAGING_TOKEN,
@@ -211,6 +212,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_ORGANIZATION_ACCOUNTS,
 		.name = "organization_accounts",
+		.item_name = "organization account",
 		.list_path = "/organizations/{organization_id}/accounts",
 		.paging = CF_PAGING_TOKEN,
 		.max_page_size = 1000,
@@ -229,6 +231,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_ORGANIZATION_PROFILES,
 		.name = "organization_profiles",
+		.item_name = "organization profile",
 		.list_path = "/organizations/{organization_id}/profile",
 		.paging = CF_PAGING_NONE,
 		.scope_column = "organization_id",
@@ -247,6 +250,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_ORGANIZATION_MEMBERS,
 		.name = "organization_members",
+		.item_name = "organization member",
 		.list_path = "/organizations/{organization_id}/members",
 		.item_path = "/organizations/{organization_id}/members/{id}",
 		.paging = CF_PAGING_TOKEN,
@@ -271,6 +275,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_MEMBERSHIPS,
 		.name = "memberships",
+		.item_name = "membership",
 		.list_path = "/memberships",
 		.item_path = "/memberships/{id}",
 		.paging = CF_PAGING_PAGE,

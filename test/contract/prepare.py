@@ -50,6 +50,7 @@ EXCLUDED = {
     "cancel": "cancellation: needs fault rules that delay answers for 20 s",
     "security": "secrets in errors: fault rules echo the token; it runs with a Bearer token on every table",
     "hostile": "switches the emulator's case folding (emulator config) and creates names outside the document's examples",
+    "surprises": "api_token_file and pg_dump read the test bed's files; writes and rollbacks outside the document's examples",
     "diagnostics": "rate budget and check(): fault rules (403/404/429/503) and emulator config (rate limits, latency)",
 }
 
