@@ -4,6 +4,8 @@
 #   make demo               install deps, build, install, start a throwaway
 #                           cluster + emulator, run demo/showcase.sql; psql
 #                           prompt when interactive; cleans up on exit
+#   make shell              the same set-up, no showcase: psql at once, with
+#                           pg_cron and the emulator's ctl.py one \\! away
 #   make test               the same set-up, then the whole suite (pg_regress,
 #                           emulator unit tests, Prism, test/runners.d/*);
 #                           ends with one "N passed, N failed" line
@@ -25,10 +27,13 @@
 # Recipes use paths relative to the checkout (make runs there), so a checkout
 # under a folder whose name has spaces works.
 
-.PHONY: demo test check-deep test-versions deb deps installcheck-only testbed-env
+.PHONY: demo shell test check-deep test-versions deb deps installcheck-only testbed-env
 
 demo:
 	@bash scripts/demo.sh
+
+shell:
+	@bash scripts/demo.sh --shell
 
 test:
 	@bash scripts/run-tests.sh test

@@ -11,6 +11,12 @@
 # Either way nothing is left behind: no server, no emulator, no temp folder,
 # also on failure or Ctrl-C.
 #
+# scripts/demo.sh --shell (make shell) skips the showcase: the same set-up,
+# plus pg_cron created in the database (cron.database_name names it), then
+# psql at once, with CF_EMULATOR_URL set so that the emulator's control CLI
+# is one \! away (\! python3 emulator/ctl.py log).  Without a terminal psql
+# reads its commands from stdin, so a script can drive the shell.
+#
 # Knobs (env): CF_SKIP_DEPS=1, CF_SKIP_BUILD=1, CF_DEMO_INTERACTIVE=0|1 (force
 # the mode), and those of scripts/testbed.sh.
 set -euo pipefail
@@ -19,6 +25,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEMO_DB=cloudflare_demo
+SHELL_MODE=0
+if [[ "${1:-}" == --shell ]]; then
+	SHELL_MODE=1
+fi
 TESTBED="$CF_ROOT/scripts/testbed.sh"
 WORK=""
 IN_PSQL=0
@@ -81,6 +91,35 @@ psql_demo() {
 cf_log "connecting $DEMO_DB to the emulator at $CF_API_URL"
 psql_demo -q -v api_url="$CF_API_URL" -v api_token=test-token \
 	-f "$CF_ROOT/demo/setup.sql"
+
+if ((SHELL_MODE)); then
+	psql_demo -q -c "CREATE EXTENSION IF NOT EXISTS pg_cron" ||
+		cf_warn "pg_cron is not available: cron.schedule() will not work here"
+	cat <<EOF
+
+cloudflare_fdw shell: psql in database $DEMO_DB, with the foreign tables
+organizations, organization_accounts, organization_profiles,
+organization_members and memberships (schema public, server "cloudflare")
+served by the emulator at $CF_API_URL, and pg_cron.
+  \\! python3 emulator/ctl.py log        the requests the FDW sent
+  \\! python3 emulator/ctl.py clear      forget them
+  \\! python3 emulator/ctl.py reset      the sample data again
+  \\! python3 emulator/ctl.py --help     faults, latency, rate limits, dumps
+Quit with \\q: the cluster and the emulator are then stopped and removed.
+
+EOF
+	IN_PSQL=1
+	rc=0
+	if [[ -t 0 ]]; then
+		set -m
+		"$CF_PG_BINDIR/psql" -d "$DEMO_DB" || rc=$?
+		set +m
+	else
+		"$CF_PG_BINDIR/psql" -X -d "$DEMO_DB" || rc=$?
+	fi
+	IN_PSQL=0
+	exit "$rc"
+fi
 
 echo
 psql_demo -P pager=off -f "$CF_ROOT/demo/showcase.sql"
