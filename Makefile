@@ -44,7 +44,7 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h
+$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h cloudflare_fdw.control
 
 -include mk/project.mk
 -include mk/bench.mk

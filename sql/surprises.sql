@@ -80,7 +80,21 @@ RESET ROLE;
 DROP OWNED BY cf_plain;
 DROP ROLE cf_plain;
 
+-- 5. A NULL server gives no row, from both diagnostic functions (version
+-- 1.1; 1.0's rate_budget gave a row of NULLs), and 1.0 updates to 1.1.
+SELECT * FROM cloudflare_fdw_check(NULL);
+SELECT * FROM cloudflare_fdw_rate_budget(NULL);
+SELECT mode FROM cloudflare_fdw_rate_budget('cf');
+
 -- clean up
 \! rm -f /tmp/cloudflare_fdw_regress.token
 \! python3 emulator/ctl.py reset
 DROP SERVER cf, cf_file CASCADE;
+
+-- the update from 1.0 (the extension is made again at the default version)
+DROP EXTENSION cloudflare_fdw;
+CREATE EXTENSION cloudflare_fdw VERSION '1.0';
+SELECT count(*) AS rows_for_null FROM cloudflare_fdw_rate_budget(NULL);
+ALTER EXTENSION cloudflare_fdw UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'cloudflare_fdw';
+SELECT count(*) AS rows_for_null FROM cloudflare_fdw_rate_budget(NULL);

@@ -32,6 +32,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 /* See convert.c: PostgreSQL's SQL function json_object() vs json-c's type. */
 #define json_object cf_pg_sql_json_object
@@ -511,6 +512,19 @@ cloudflare_fdw_rate_budget(PG_FUNCTION_ARGS)
 			FreeErrorData(edata);
 	}
 
+	/*
+	 * From version 1.1 of the extension the function returns SETOF, so that
+	 * a NULL server gives no row (as cloudflare_fdw_check() does) rather
+	 * than a row of NULLs; a database still at 1.0 calls it for one row.
+	 */
+	if (fcinfo->resultinfo != NULL && IsA(fcinfo->resultinfo, ReturnSetInfo))
+	{
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+		InitMaterializedSRF(fcinfo, 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		return (Datum) 0;
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values,
 													  nulls)));
 }
