@@ -630,6 +630,43 @@ class TestOrganizations(EmuTest):
 
 
 # ==========================================================================
+class TestManyDescriptors(EmuTest):
+    """A connection whose descriptor is numbered above 1,024 is served like
+    any other, also while the emulator waits out a latency (it then asks
+    whether the client hung up)."""
+
+    def test_request_on_a_high_descriptor(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 1200
+        if soft < want:
+            self.assertGreaterEqual(hard, want, "RLIMIT_NOFILE's hard limit is below %d" % want)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        held = []
+        try:
+            # the emulator runs in this process: its next connection gets a
+            # descriptor above every one held here
+            while len(held) < 1100:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+            self.assertGreater(held[-1], 1024)
+            self.config({"latency_ms": 30})
+            # a new connection, whose descriptor is numbered above 1,024 in
+            # the client and in the emulator alike
+            c = Client("127.0.0.1", self.port)
+            try:
+                r = c.request("GET", "/organizations", "page_size=1")
+                self.assertEqual(r.status, 200)
+                self.assertEqual(len(r.json["result"]), 1)
+            finally:
+                c.close()
+        finally:
+            self.config({"latency_ms": 0})
+            for fd in held:
+                os.close(fd)
+            if soft < want:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 class TestCaseFolding(EmuTest):
     """The switch for how case-insensitive filters fold case."""
 
