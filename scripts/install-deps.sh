@@ -48,7 +48,7 @@ DEB_PKGS=(
 # Needed by the other targets: the deep checks (valgrind, sqlsmith, afl++,
 # clang and its libFuzzer runtime) and the benchmarks.
 EXTRA_PKGS=(
-	"${TEST_PKGS[@]}" valgrind sqlsmith afl++ clang libclang-rt-14-dev
+	"${TEST_PKGS[@]}" sqlsmith afl++ clang libclang-rt-14-dev
 	hyperfine
 )
 
@@ -111,8 +111,9 @@ core | test | deb | all | check) ;;
 *) cf_die "CF_DEPS_MODE must be core, test, deb or all, not $mode" ;;
 esac
 
-# Leave out what this release has no package of at all (asked only of
-# packages that are missing, so a complete machine asks nothing).
+# Leave out what this release has no package of at all.  Asked only of
+# packages that are missing, so a complete machine asks nothing, and only
+# after apt-get update: a fresh machine may have no package lists yet.
 available() {
 	local p
 	for p in "$@"; do
@@ -131,10 +132,6 @@ test) mapfile -t missing_extra < <(missing_of "${TEST_PKGS[@]}") ;;
 deb) mapfile -t missing_extra < <(missing_of "${DEB_PKGS[@]}") ;;
 *) mapfile -t missing_extra < <(missing_of "${EXTRA_PKGS[@]}") ;;
 esac
-if ((${#missing_extra[@]})) && [[ "$mode" != check ]]; then
-	mapfile -t missing_extra < <(available "${missing_extra[@]}")
-fi
-
 if [[ "$mode" == check ]]; then
 	if ((${#missing_core[@]} + ${#missing_extra[@]} == 0)); then
 		echo "all packages present"
@@ -179,9 +176,12 @@ for p in "${missing_core[@]}"; do
 	esac
 done
 
-cf_log "installing: ${missing_core[*]} ${missing_extra[*]}"
 cf_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null ||
 	cf_warn "apt-get update failed; trying with the package lists we have"
+if ((${#missing_extra[@]})); then
+	mapfile -t missing_extra < <(available "${missing_extra[@]}")
+fi
+cf_log "installing: ${missing_core[*]} ${missing_extra[*]}"
 
 core_failed() {
 	if ! apt-cache show "postgresql-$PGM" >/dev/null 2>&1; then
