@@ -1437,7 +1437,7 @@ def check_single_member(m, where):
 # --------------------------------------------------------------------------
 # control-plane state: request log, faults, config, rate limit, caches
 
-FAULT_KINDS = ("truncate", "malformed", "html", "empty", "drop", "stuck_token",
+FAULT_KINDS = ("truncate", "malformed", "html", "empty", "drop", "drop_after", "stuck_token",
                "repeat_page", "wrong_types", "huge", "non_utf8", "wrong_content_type")
 FAULT_KEYS = {"method", "path", "query", "count", "status", "retry_after", "retry_after_ms",
               "headers", "delay_ms", "body", "kind", "size", "content_type"}
@@ -1981,11 +1981,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = path.replace("%3A", ":").replace("%3a", ":")
         self.api(path, query, body)
 
+    # connections that carried API requests, for the control plane's count
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if getattr(self, "counted", False):
+                self.counted = False
+                self.server.count_connection(-1)
+
     # the Cloudflare surface ------------------------------------------------------
     def api(self, path, query, body):
         emu = self.server.emu
         ctl = emu.control
         method = self.command
+        if not getattr(self, "counted", False):
+            self.counted = True
+            self.server.count_connection(1)
         text = None if not body else body.decode("utf-8", errors="replace")
         with ctl.lock:
             ctl.log.append({"method": method, "path": path, "query": query, "body": text})
@@ -2021,6 +2033,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers.update(e.headers)
             st = fault["status"] if fault and "status" in fault and kind else e.status
             self.send_json(st, error_body(e, fam), headers)
+            return
+        if kind == "drop_after":
+            # the request was carried out; its answer never leaves
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             return
         if fault is not None and "status" in fault and kind:
             status = fault["status"]
@@ -2133,6 +2153,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if sub == "/health" and m == "GET":
                 return reply(200, {"ok": True, "dataset": emu.base.describe() if emu.data is None else "file",
                                    "cache": {"hits": emu.cache.hits, "misses": emu.cache.misses}})
+            if sub == "/connections" and m == "GET":
+                srv = self.server
+                with srv.conn_lock:
+                    return reply(200, {"open": srv.api_connections, "peak": srv.api_connections_peak,
+                                       "total": srv.api_connections_total})
             if sub == "/requests":
                 if m == "GET":
                     with ctl.lock:
@@ -2197,7 +2222,18 @@ class Server(http.server.ThreadingHTTPServer):
         if ":" in addr[0]:
             self.address_family = socket.AF_INET6
         self.emu = emu
+        self.conn_lock = threading.Lock()
+        self.api_connections = 0        # open, having carried an API request
+        self.api_connections_peak = 0
+        self.api_connections_total = 0
         super().__init__(addr, Handler)
+
+    def count_connection(self, delta):
+        with self.conn_lock:
+            self.api_connections += delta
+            if delta > 0:
+                self.api_connections_total += delta
+            self.api_connections_peak = max(self.api_connections_peak, self.api_connections)
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]

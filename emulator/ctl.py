@@ -12,6 +12,8 @@ environment variable CF_EMULATOR_URL.  Made for shell scripts and psql's \\!:
   ctl.py faults                 print the active fault rules as JSON
   ctl.py faults-clear           remove every fault rule
   ctl.py config '<json>'        set latency_ms / rate_limit / ratelimit_headers
+  ctl.py connections            open client connections that carried API
+                                requests, as JSON: {"open", "peak", "total"}
   ctl.py dump COLLECTION [--jsonl]
                                 organizations | accounts | members | memberships
                                 | profiles, as a JSON array or one object a line
@@ -96,6 +98,8 @@ def main(argv):
         out.write(json.dumps(call("GET", "/faults"), ensure_ascii=False) + "\n")
     elif cmd == "faults-clear" and not rest:
         call("DELETE", "/faults")
+    elif cmd == "connections" and not rest:
+        out.write(json.dumps(call("GET", "/connections")) + "\n")
     elif cmd == "config" and len(rest) == 1:
         call("POST", "/config", check_json(rest[0]))
     elif cmd == "dump" and rest and rest[0] in COLLECTIONS and rest[1:] in ([], ["--jsonl"]):

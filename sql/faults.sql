@@ -94,8 +94,9 @@ SELECT try_fault('200 with success false', 'SELECT count(*) FROM orgs');
 ALTER SERVER cf OPTIONS (ADD max_response_bytes '1000000');
 SELECT try_fault('body over max_response_bytes', 'SELECT count(*) FROM orgs');
 ALTER SERVER cf OPTIONS (DROP max_response_bytes);
--- wrong JSON types: a number in a text column is its text, an object in a
--- timestamp column is an error naming the column
+-- wrong JSON types: a value whose JSON type is not the one the API's
+-- document declares for its field is an error naming the field (the error's
+-- context names the column), in a text column too
 \! python3 emulator/ctl.py fault '{"path":"^/organizations$","kind":"wrong_types"}'
 SELECT try_fault('wrong JSON types, text columns', 'SELECT count(*) FROM orgs WHERE name IS NOT NULL AND id IS NOT NULL');
 \! python3 emulator/ctl.py fault '{"path":"^/organizations$","kind":"wrong_types"}'

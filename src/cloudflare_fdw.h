@@ -65,6 +65,26 @@ typedef enum CfPaging
 #define CF_COL_UPDATE		0x20	/* accepted by the modify call */
 #define CF_COL_REQUIRED		0x40	/* the create call requires it */
 
+/*
+ * The JSON type Cloudflare's document gives a column's field.  It follows
+ * from the column's sql_type (text and times: string; boolean; integer,
+ * bigint and numeric: number; arrays: array); a jsonb column says which
+ * with one of these flags, or neither when the document allows several.
+ */
+#define CF_COL_DOC_OBJECT	0x80	/* jsonb holding a JSON object */
+#define CF_COL_DOC_ARRAY	0x100	/* jsonb holding a JSON array */
+
+/* JSON types, as the document declares them for a field. */
+typedef enum CfDocType
+{
+	CF_DOC_ANY = 0,				/* not declared, or several allowed */
+	CF_DOC_STRING,
+	CF_DOC_NUMBER,
+	CF_DOC_BOOLEAN,
+	CF_DOC_OBJECT,
+	CF_DOC_ARRAY
+} CfDocType;
+
 typedef struct CfColumnDef
 {
 	const char *name;			/* column name IMPORT uses */
@@ -162,6 +182,8 @@ extern const CfResource *cf_resource_by_id(CfResourceId id);
 extern const CfColumnDef *cf_resource_column(const CfResource *res,
 											 const char *colname);
 extern const char *cf_resource_names(void);
+extern CfDocType cf_resource_field_type(const CfResource *res,
+										const char *json_path);
 
 /* ----------------------------------------------------------------------
  * option.c: option validation and lookup.
@@ -254,6 +276,7 @@ extern void cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
  */
 extern void cf_writelog_note(const char *verb, const CfResource *res,
 							 const char *what);
+extern void cf_writelog_note_possible(const char *verb, const char *what);
 extern void cf_writelog_mark_reported(int64 n);
 
 /* ----------------------------------------------------------------------
@@ -295,7 +318,20 @@ typedef struct CfRequest
 
 	bool		as_page;		/* a scan's page: see CfPage below */
 
+	/*
+	 * A write: what it changes, for the error when it was sent and no
+	 * readable answer came back.  verb is "created", "modified" or
+	 * "deleted"; what names the object by the values that identify it
+	 * ("organization where name = 'Acme'"); check is the SELECT that tells
+	 * whether the change was made, or NULL.
+	 */
+	const char *write_verb;
+	const char *write_what;
+	const char *write_check;
+
 	/* output */
+	bool		outcome_unknown;	/* a write sent without a readable answer */
+	bool		outcome_reported;	/* ... and the error raised says so */
 	int			status;			/* HTTP status of the final attempt */
 	struct json_object *root;	/* parsed body, NULL for an empty body */
 	struct CfPage *page;		/* as_page and a 2xx answer: instead of root */
@@ -377,6 +413,7 @@ typedef struct CfColumnConv
 {
 	AttrNumber	attnum;
 	char	   *colname;
+	char	   *field;			/* the json path, for messages */
 	char	  **path;			/* json path split at dots */
 	int			pathlen;
 	unsigned long *path_hash;	/* json-c's hash of each key, once */
@@ -389,6 +426,7 @@ typedef struct CfColumnConv
 	int			kind;			/* fast conversion kind, convert.c */
 	bool		whole_row;		/* path empty: the object itself */
 	int			filter_only;	/* CF_COL_FILTER_ONLY / CF_COL_SCOPE */
+	CfDocType	doc_type;		/* the field's type in the document */
 } CfColumnConv;
 
 extern void cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
@@ -420,6 +458,8 @@ typedef struct CfCounters
 	int64		bytes;			/* response body bytes */
 	int64		api_wait_us;	/* time spent in cf_execute */
 	int64		budget_wait_us; /* part of it held back by the rate budget */
+	int64		connections_opened; /* connections made to the API */
+	int64		connections_reused; /* answers on a connection kept open */
 } CfCounters;
 
 extern bool cf_rate_limit_enabled;
@@ -434,7 +474,7 @@ extern void cf_rate_peek(CfConnection *conn, double *available,
 						 TimestampTz *blocked_until);
 extern void cf_stats_request(CfConnection *conn, bool retry);
 extern void cf_stats_response(CfConnection *conn, long status, int64 bytes,
-							  int64 rows);
+							  int64 rows, int new_connections);
 extern void cf_stats_add(CfConnection *conn, const CfCounters *delta);
 extern void cf_stats_flush(void);
 extern int	cf_stats_snapshot(bool shared, Oid **serverids,

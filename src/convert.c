@@ -67,6 +67,8 @@ typedef enum CfConvKind
 } CfConvKind;
 
 static const char *cf_json_type_name(json_type t);
+static void cf_doc_type_mismatch(CfColumnConv *conv, const char *arrived,
+								 const char *value, int len);
 static char *cf_json_text(struct json_object *val, int *len);
 static Datum cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv);
 static JsonbValue *cf_push_jsonb(JsonbParseState **state,
@@ -108,6 +110,7 @@ cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 		char	   *save = NULL;
 		int			n = 1;
 
+		conv->field = pstrdup(json_path);
 		for (const char *p = json_path; *p; p++)
 			if (*p == '.')
 				n++;
@@ -213,6 +216,35 @@ cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 	}
 	*isnull = false;
 
+	if (conv->doc_type != CF_DOC_ANY && conv->kind != CF_CONV_JSON)
+	{
+		CfDocType	arrived;
+
+		switch (t)
+		{
+			case json_type_string:
+				arrived = CF_DOC_STRING;
+				break;
+			case json_type_boolean:
+				arrived = CF_DOC_BOOLEAN;
+				break;
+			case json_type_object:
+				arrived = CF_DOC_OBJECT;
+				break;
+			case json_type_array:
+				arrived = CF_DOC_ARRAY;
+				break;
+			default:
+				arrived = CF_DOC_NUMBER;
+				break;
+		}
+		if (arrived != conv->doc_type)
+		{
+			s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+			cf_doc_type_mismatch(conv, cf_json_type_name(t), s, strlen(s));
+		}
+	}
+
 	switch ((CfConvKind) conv->kind)
 	{
 		case CF_CONV_TEXT:
@@ -295,6 +327,40 @@ cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 }
 
 /*
+ * cf_doc_type_mismatch
+ *		Raises the error for a value whose JSON type is not the one the
+ *		API's document declares for its field: text would take a number as
+ *		its digits and give wrong answers (a name of 12345 never matches
+ *		LIKE 'Cobalt%'), so the value is refused, not coerced.  A jsonb or
+ *		json column takes any JSON.  value is the JSON text, not terminated.
+ */
+static void
+cf_doc_type_mismatch(CfColumnConv *conv, const char *arrived,
+					 const char *value, int len)
+{
+	static const char *const names[] = {
+		[CF_DOC_ANY] = "any value",
+		[CF_DOC_STRING] = "string",
+		[CF_DOC_NUMBER] = "number",
+		[CF_DOC_BOOLEAN] = "boolean",
+		[CF_DOC_OBJECT] = "object",
+		[CF_DOC_ARRAY] = "array",
+	};
+	int			cut = pg_encoding_mbcliplen(PG_UTF8, value, len, 200);
+	char	   *shown = pnstrdup(value, cut);
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		shown = pg_any_to_server(shown, strlen(shown), PG_UTF8);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("Cloudflare API sent a JSON %s for field \"%s\", which the API's document declares a %s",
+					arrived, conv->field ? conv->field : "?",
+					names[conv->doc_type]),
+			 errdetail_internal("Value: %s%s", shown, cut < len ? "..." : ""),
+			 errhint("A column declared jsonb takes whatever JSON the API sends.")));
+}
+
+/*
  * cf_time_datum
  *		An RFC 3339 time (UTF-8, not terminated) as the column's timestamptz,
  *		timestamp or date.
@@ -348,6 +414,23 @@ Datum
 cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
 {
 	*isnull = false;
+	if (conv->doc_type != CF_DOC_ANY && conv->kind != CF_CONV_JSON &&
+		v[0] != 'n')
+	{
+		CfDocType	arrived = v[0] == '"' ? CF_DOC_STRING
+			: v[0] == '{' ? CF_DOC_OBJECT
+			: v[0] == '[' ? CF_DOC_ARRAY
+			: (v[0] == 't' || v[0] == 'f') ? CF_DOC_BOOLEAN
+			: CF_DOC_NUMBER;
+
+		if (arrived != conv->doc_type)
+			cf_doc_type_mismatch(conv,
+								 arrived == CF_DOC_STRING ? "string"
+								 : arrived == CF_DOC_OBJECT ? "object"
+								 : arrived == CF_DOC_ARRAY ? "array"
+								 : arrived == CF_DOC_BOOLEAN ? "boolean"
+								 : "number", v, (int) len);
+	}
 	switch (v[0])
 	{
 		case 'n':

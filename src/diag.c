@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(cloudflare_fdw_stats_reset);
 PG_FUNCTION_INFO_V1(cloudflare_fdw_rate_budget);
 
 #define CF_CHECK_COLS	6
-#define CF_STATS_COLS	10
+#define CF_STATS_COLS	12
 #define CF_BUDGET_COLS	6
 
 /* What cf_diag_try runs. */
@@ -435,6 +435,12 @@ cloudflare_fdw_stats(PG_FUNCTION_ARGS)
 			values[col++] = Int64GetDatum(c->bytes);
 			values[col++] = Float8GetDatum(c->api_wait_us / 1000.0);
 			values[col++] = Float8GetDatum(c->budget_wait_us / 1000.0);
+			/* extension 1.2 added the connection counters */
+			if (rsinfo->setDesc->natts >= CF_STATS_COLS)
+			{
+				values[col++] = Int64GetDatum(c->connections_opened);
+				values[col++] = Int64GetDatum(c->connections_reused);
+			}
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

@@ -44,11 +44,19 @@
 #define CF_HTTP_POOL_SIZE		16
 
 /*
- * Connections the multi handle may keep open.  By default libcurl keeps
- * four per easy handle *currently added*, which would close connections
- * whenever few transfers are running; max_concurrency is at most 64.
+ * Idle connections the multi handle keeps until the caller says otherwise
+ * (cf_http_set_max_connects).  By default libcurl keeps four per easy
+ * handle *currently added*, which would close connections whenever few
+ * transfers are running.
  */
-#define CF_HTTP_MAX_CONNECTS	64L
+#define CF_HTTP_MAX_CONNECTS	4L
+
+/*
+ * How long an idle connection may wait for its next request.  libcurl
+ * closes an older one when it next looks at its cache (at the next
+ * request) instead of sending on it.
+ */
+#define CF_HTTP_IDLE_SECONDS	30
 
 /* Slices fed to json-c, whose length argument is an int. */
 #define CF_HTTP_JSON_SLICE		(1 << 20)
@@ -112,6 +120,7 @@ struct CfHttp
 	int			nsocks;
 	int			maxsocks;
 	uint64_t	generation;		/* bumped whenever socks changes */
+	long		max_connects;	/* CURLMOPT_MAXCONNECTS as last set */
 	bool		timer_set;
 	int64_t		timer_deadline_us;	/* CLOCK_MONOTONIC */
 
@@ -192,7 +201,24 @@ cf_http_create(void)
 		free(http);
 		return NULL;
 	}
+	http->max_connects = CF_HTTP_MAX_CONNECTS;
 	return http;
+}
+
+/*
+ * cf_http_set_max_connects
+ *		How many connections the handle keeps open between transfers; libcurl
+ *		closes the least recently used beyond that.  The caller sets it to
+ *		the concurrency it is about to use.
+ */
+void
+cf_http_set_max_connects(CfHttp *http, long n)
+{
+	if (n < 1)
+		n = 1;
+	if (n != http->max_connects &&
+		curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK)
+		http->max_connects = n;
 }
 
 /*
@@ -371,8 +397,24 @@ cf_http_setup(CURL *easy, CfHttpTransfer *xfer, const CfHttpRequest *req)
 	 * learn whether it multiplexes (HTTP/2) rather than each opening its own.
 	 */
 	CF_SETOPT(CURLOPT_PIPEWAIT, 1L);
+
+	/*
+	 * A request that must not be sent twice gets a connection of its own,
+	 * closed when it is done: it is never reused, so the connections a
+	 * backend keeps are those of its reads, however many writes it makes.
+	 */
 	if (req->fresh_connect)
+	{
 		CF_SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+		CF_SETOPT(CURLOPT_FORBID_REUSE, 1L);
+	}
+	else
+	{
+		CF_SETOPT(CURLOPT_FRESH_CONNECT, 0L);
+		CF_SETOPT(CURLOPT_FORBID_REUSE, 0L);
+	}
+	/* an idle connection is reused only this long, then closed */
+	CF_SETOPT(CURLOPT_MAXAGE_CONN, (long) CF_HTTP_IDLE_SECONDS);
 	CF_SETOPT(CURLOPT_HTTPHEADER, (struct curl_slist *) req->headers);
 	if (req->user_agent != NULL)
 		CF_SETOPT(CURLOPT_USERAGENT, req->user_agent);
@@ -1026,6 +1068,12 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &reqsize);
 	res->status = status;
+	{
+		long		nconnects = 0;
+
+		curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &nconnects);
+		res->new_connections = (int) nconnects;
+	}
 
 	if (code == CURLE_FILESIZE_EXCEEDED)
 		res->body_error = CF_BODY_TOO_LARGE;

@@ -73,9 +73,10 @@ typedef struct CfHttpRequest
 	bool		allow_http;		/* plain http too (loopback test servers) */
 
 	/*
-	 * Use a new connection.  libcurl silently sends a request again when a
-	 * reused connection dies before any answer, which is unsafe for a
-	 * request that is not idempotent (libcurl 7.88 cannot turn that off).
+	 * Use a new connection, closed when the transfer is done.  libcurl
+	 * silently sends a request again when a reused connection dies before
+	 * any answer (libcurl 7.88 cannot turn that off), which the caller
+	 * must not let happen to a write.
 	 */
 	bool		fresh_connect;
 	const char *ca_file;		/* NULL: the system's CAs */
@@ -130,6 +131,9 @@ typedef struct CfHttpResult
 	 */
 	bool		maybe_sent;
 
+	/* Connections opened for it: 0 when it reused one. */
+	int			new_connections;
+
 	/* The body. */
 	struct json_object *root;	/* parsed JSON, NULL if empty or invalid;
 								 * owned by the caller once the transfer is
@@ -158,6 +162,7 @@ typedef void (*CfHttpFdRelease) (void);
 /* Library and handle lifetime. */
 extern CfHttp *cf_http_create(void);
 extern void cf_http_destroy(CfHttp *http);
+extern void cf_http_set_max_connects(CfHttp *http, long n);
 extern void cf_http_set_fd_hooks(CfHttp *http, CfHttpFdAcquire acquire,
 								 CfHttpFdRelease release);
 

@@ -81,6 +81,18 @@ typedef struct CfBodyColumn
 	bool		required;		/* the create call requires it */
 } CfBodyColumn;
 
+/*
+ * The object a write call is about: the rows it creates (slots), or the
+ * organization (scope) and id of the object it modifies or deletes.
+ */
+typedef struct CfWriteTarget
+{
+	TupleTableSlot **slots;
+	int			nslots;
+	const char *scope;
+	const char *id;
+} CfWriteTarget;
+
 /* Executor state of a foreign table being written (ri_FdwState). */
 typedef struct CfModifyState
 {
@@ -125,6 +137,10 @@ typedef struct CfModifyState
 	MemoryContext temp_cxt;		/* one row (or one batch); reset after it */
 } CfModifyState;
 
+struct CfModifyState;
+static void cf_describe_write(struct CfModifyState *st, CfRequest *req,
+							  CfWriteTarget *target);
+static void cf_rethrow_unknown(struct CfModifyState *st, CfRequest *req);
 static void cloudflareAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 											  RangeTblEntry *target_rte,
 											  Relation target_relation);
@@ -724,6 +740,7 @@ cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 			if (col == NULL || !(col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE)))
 				path = cf_column_json_path(relid, i + 1, st->res);
 			cf_conv_init(&st->convs[i], rel, i + 1, path);
+			st->convs[i].doc_type = cf_resource_field_type(st->res, path);
 			if (col != NULL)
 				st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
 		}
@@ -1297,20 +1314,144 @@ cf_junk_text(CfModifyState *st, TupleTableSlot *planSlot, AttrNumber attno,
  */
 static CfRequest *
 cf_send(CfModifyState *st, const char *method, char *path, char *body,
-		bool not_found_ok)
+		bool not_found_ok, CfWriteTarget *target)
 {
-	CfRequest  *req = palloc0(sizeof(CfRequest));
+	CfRequest  *volatile req = palloc0(sizeof(CfRequest));
 
 	req->method = method;
 	req->path = path;
 	req->body = body;
 	req->not_found_ok = not_found_ok;
 	req->gone_ok = strcmp(method, "DELETE") == 0;
+	cf_describe_write(st, req, target);
 
 	CHECK_FOR_INTERRUPTS();
 	st->requests++;
-	cf_execute(st->conn, &req, 1, &st->stats);
+	PG_TRY();
+	{
+		cf_execute(st->conn, (CfRequest **) &req, 1, &st->stats);
+	}
+	PG_CATCH();
+	{
+		if (req->outcome_unknown)
+			cf_rethrow_unknown(st, req);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return req;
+}
+
+/*
+ * cf_describe_write
+ *		What a write changes, for the error when it gets no readable answer
+ *		(request.c): the object named by the values that identify it, as
+ *		SQL conditions on the table's own columns, and the SELECT that shows
+ *		whether the change was made.  A create is known by the columns the
+ *		API requires and its organization (the rows of a batch by an IN
+ *		list), a modify or delete by the object's id and organization.
+ */
+static void
+cf_describe_write(CfModifyState *st, CfRequest *req, CfWriteTarget *target)
+{
+	TupleDesc	tupdesc = RelationGetDescr(st->rel);
+	Oid			relid = RelationGetRelid(st->rel);
+	StringInfoData conds;
+	int			n = 0;
+
+	initStringInfo(&conds);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		const CfColumnDef *col;
+		const char *value = NULL;
+		const char *name = quote_identifier(NameStr(attr->attname));
+
+		if (attr->attisdropped)
+			continue;
+		col = cf_attr_resource_column(relid, i + 1, st->res);
+		if (col == NULL)
+			continue;
+		if (col->flags & CF_COL_SCOPE)
+			value = target->scope;
+		else if (st->operation != CMD_INSERT && (col->flags & CF_COL_ID))
+			value = target->id;
+		else if (st->operation == CMD_INSERT && (col->flags & CF_COL_REQUIRED))
+		{
+			StringInfoData list;
+			int			nvalues = 0;
+			Oid			typoutput;
+			bool		varlena;
+
+			getTypeOutputInfo(attr->atttypid, &typoutput, &varlena);
+			initStringInfo(&list);
+			for (int k = 0; k < target->nslots; k++)
+			{
+				bool		isnull;
+				Datum		d = slot_getattr(target->slots[k], i + 1, &isnull);
+
+				if (isnull)
+					continue;
+				appendStringInfo(&list, "%s%s", nvalues ? ", " : "",
+								 quote_literal_cstr(OidOutputFunctionCall(typoutput, d)));
+				nvalues++;
+			}
+			if (nvalues > 1)
+				appendStringInfo(&conds, "%s%s IN (%s)", n++ ? " AND " : "",
+								 name, list.data);
+			else if (nvalues == 1)
+				appendStringInfo(&conds, "%s%s = %s", n++ ? " AND " : "",
+								 name, list.data);
+			continue;
+		}
+		if (value != NULL)
+			appendStringInfo(&conds, "%s%s = %s", n++ ? " AND " : "", name,
+							 quote_literal_cstr(value));
+	}
+
+	req->write_verb = st->operation == CMD_INSERT ? "created"
+		: st->operation == CMD_UPDATE ? "modified" : "deleted";
+	if (target->nslots > 1)
+		req->write_what = psprintf("%d %ss%s%s", target->nslots,
+								   st->res->item_name, n ? " where " : "",
+								   conds.data);
+	else
+		req->write_what = psprintf("%s%s%s", st->res->item_name,
+								   n ? " where " : "", conds.data);
+	if (n > 0)
+		req->write_check =
+			psprintf("SELECT * FROM %s WHERE %s;",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(st->rel)),
+												RelationGetRelationName(st->rel)),
+					 conds.data);
+}
+
+/*
+ * cf_rethrow_unknown
+ *		Called in PG_CATCH for a write that was sent and got no readable
+ *		answer: notes it for the WARNING of a rollback, and when the error
+ *		is not the one request.c raised for it (a cancel, a timeout of the
+ *		statement), adds to its DETAIL that the change may have been made.
+ */
+static void
+cf_rethrow_unknown(CfModifyState *st, CfRequest *req)
+{
+	ErrorData  *edata;
+
+	cf_writelog_note_possible(req->write_verb, req->write_what);
+	if (req->outcome_reported)
+		PG_RE_THROW();
+
+	MemoryContextSwitchTo(st->state_cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	edata->detail = psprintf("%s%sThe %s %s was under way: Cloudflare may have %s the %s.%s%s",
+							 edata->detail ? edata->detail : "",
+							 edata->detail ? "\n" : "",
+							 req->method, req->path, req->write_verb,
+							 req->write_what,
+							 req->write_check ? " Check before retrying: " : "",
+							 req->write_check ? req->write_check : "");
+	ReThrowError(edata);
 }
 
 /* The "result" of an answer when it is of the given JSON type, or NULL. */
@@ -1452,10 +1593,15 @@ cf_create_one(CfModifyState *st, TupleTableSlot *slot, char *scope, char *item)
 	const CfResource *res = st->res;
 	CfRequest  *req;
 	struct json_object *result;
+	CfWriteTarget target;
 
+	target.slots = &slot;
+	target.nslots = 1;
+	target.scope = scope;
+	target.id = NULL;
 	req = cf_send(st, res->insert_method,
 				  cf_fill_path(res->insert_path, scope, NULL),
-				  cf_wrap(res->insert_wrapper, item), false);
+				  cf_wrap(res->insert_wrapper, item), false, &target);
 	result = cf_result(req, json_type_object);
 	cf_record_done(st, cf_result_identity(result, scope));
 	if (st->fill_result && result != NULL)
@@ -1530,6 +1676,8 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 			int			only = i;
 			CfRequest  *req;
 			struct json_object *result;
+			CfWriteTarget target;
+			TupleTableSlot **group = palloc(sizeof(TupleTableSlot *) * n);
 
 			if (sent[i])
 				continue;
@@ -1547,6 +1695,7 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 				appendStringInfo(&body, "%s%s", count ? "," : "", items[j]);
 				sent[j] = true;
 				only = j;
+				group[count] = slots[j];
 				count++;
 			}
 			appendStringInfoChar(&body, ']');
@@ -1559,9 +1708,13 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 				continue;
 			}
 
+			target.slots = group;
+			target.nslots = count;
+			target.scope = scopes[i];
+			target.id = NULL;
 			req = cf_send(st, CF_BATCH_METHOD,
 						  cf_fill_path(res->batch_path, scopes[i], NULL),
-						  body.data, false);
+						  body.data, false, &target);
 			result = cf_result(req, json_type_array);
 			if (result != NULL && json_object_array_length(result) == (size_t) count)
 			{
@@ -1609,9 +1762,10 @@ cloudflareExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 										 st->scope_typoutput);
 		char	   *body = cf_json_take_text(cf_row_json(st, slot));
 		CfRequest  *req;
+		CfWriteTarget target = {NULL, 0, scope, id};
 
 		req = cf_send(st, st->method, cf_fill_path(st->path, scope, id), body,
-					  true);
+					  true, &target);
 		if (req->status == 404)
 			ret = NULL;
 		else
@@ -1659,9 +1813,10 @@ cloudflareExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 		char	   *scope = cf_junk_text(st, planSlot, st->scope_junk,
 										 st->scope_typoutput);
 		CfRequest  *req;
+		CfWriteTarget target = {NULL, 0, scope, id};
 
 		req = cf_send(st, st->method, cf_fill_path(st->path, scope, id), NULL,
-					  true);
+					  true, &target);
 		if (req->status == 404)
 			ret = NULL;
 		else

@@ -501,6 +501,8 @@ cf_counters_add(CfCounters *to, const CfCounters *from)
 	to->bytes += from->bytes;
 	to->api_wait_us += from->api_wait_us;
 	to->budget_wait_us += from->budget_wait_us;
+	to->connections_opened += from->connections_opened;
+	to->connections_reused += from->connections_reused;
 }
 
 /* An attempt started; retry says it is not the request's first. */
@@ -518,14 +520,19 @@ cf_stats_request(CfConnection *conn, bool retry)
  * cf_stats_response
  *		An attempt finished.  An answer the caller gets is a page, with rows
  *		(the items of its "result" array, or 1 for an object); rows is -1
- *		for an attempt that was not an answer.
+ *		for an attempt that was not an answer.  new_connections is how many
+ *		connections the attempt opened; an answer that came without opening
+ *		one came on a connection kept open.
  */
 void
-cf_stats_response(CfConnection *conn, long status, int64 bytes, int64 rows)
+cf_stats_response(CfConnection *conn, long status, int64 bytes, int64 rows,
+				  int new_connections)
 {
 	CfCounters	d = {0};
 
 	d.bytes = bytes;
+	d.connections_opened = new_connections;
+	d.connections_reused = (new_connections == 0 && status != 0) ? 1 : 0;
 	d.rate_limited = (status == 429) ? 1 : 0;
 	if (rows >= 0)
 	{

@@ -117,6 +117,7 @@ typedef struct CfReqState
 	bool		running;
 	bool		done;
 	bool		maybe_done;		/* an earlier attempt may have acted */
+	bool		failed;			/* its own error was raised */
 	TimestampTz not_before;		/* backoff: no attempt before this */
 } CfReqState;
 
@@ -182,6 +183,7 @@ static void cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						   long server_wait_ms, CfFailure *fail);
 static void cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 							  CfFailure *fail);
+static void cf_fail_unknown(CfReqState *rs, CfFailure *fail);
 static void cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						 CfFailure *fail);
 static char *cf_request_label(CfReqState *rs);
@@ -292,6 +294,12 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	CHECK_FOR_INTERRUPTS();
 	start = GetCurrentTimestamp();
 
+	/*
+	 * Keep as many idle connections as this server's requests can use at
+	 * once; writes that must not be resent use their own, closed after.
+	 */
+	cf_http_set_max_connects(conn->http, conn->max_concurrency);
+
 	ex = palloc0(sizeof(CfExec));
 	ex->conn = conn;
 	ex->cxt = CurrentMemoryContext;
@@ -315,6 +323,8 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 		req->root = NULL;
 		req->page = NULL;
 		req->body_bytes = 0;
+		req->outcome_unknown = false;
+		req->outcome_reported = false;
 
 		rs->req = req;
 		rs->url = psprintf("%s%s%s", conn->base_url,
@@ -336,6 +346,19 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	}
 	PG_CATCH();
 	{
+		/*
+		 * A write whose attempt was under way when the statement was
+		 * cancelled (or failed elsewhere) may have been carried out.
+		 */
+		for (int i = 0; i < nreqs; i++)
+		{
+			CfReqState *rs = &ex->rs[i];
+
+			if (!rs->done && !rs->failed &&
+				(rs->running || rs->maybe_done) &&
+				strcmp(rs->req->method, "GET") != 0)
+				rs->req->outcome_unknown = true;
+		}
 		cf_exec_cleanup(ex);
 		cf_exec_count_wait(ex, start);
 		PG_RE_THROW();
@@ -502,7 +525,13 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	hr.body = req->body;
 	hr.body_len = req->body ? strlen(req->body) : 0;
 	hr.allow_http = conn->allow_http;
-	hr.fresh_connect = !rs->idempotent;
+	/*
+	 * Every write goes on a connection of its own, closed when it is done:
+	 * libcurl silently sends a request again on a new connection when a
+	 * reused one dies before any answer, which would create twice, or turn
+	 * a DELETE that worked into one that found nothing (a 404, zero rows).
+	 */
+	hr.fresh_connect = strcmp(req->method, "GET") != 0;
 	hr.ca_file = conn->ca_file;
 	hr.user_agent = CF_USER_AGENT;
 	hr.connect_timeout_ms = conn->connect_timeout_ms;
@@ -746,7 +775,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 					  verdict != CF_DONE ? -1 :
 					  rs->page ? (rs->page->result_kind == '[' ? rs->page->nitems :
 								  rs->page->result_kind == '{' ? 1 : 0) :
-					  cf_result_rows(res->root));
+					  cf_result_rows(res->root), res->new_connections);
 
 	switch (verdict)
 	{
@@ -779,6 +808,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			}
 
 		case CF_FAIL:
+			rs->failed = true;
 			cf_http_release(ex->http, xfer);
 			CHECK_FOR_INTERRUPTS();
 			cf_raise(&fail);
@@ -866,6 +896,8 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 	if (res->body_error == CF_BODY_TOO_LARGE)
 	{
 		cf_fail_body(ex, rs, res, fail);
+		if (status >= 200 && status < 300)
+			cf_fail_unknown(rs, fail);
 		return CF_FAIL;
 	}
 
@@ -881,6 +913,8 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			return CF_RETRY;
 		}
 		cf_fail_transport(ex, rs, res, fail);
+		if (rs->maybe_done)
+			cf_fail_unknown(rs, fail);
 		return CF_FAIL;
 	}
 
@@ -907,7 +941,9 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			(res->headers.content_type[0] != '\0' &&
 			 !cf_is_json_type(res->headers.content_type)))
 		{
+			/* a write answered 2xx: it was made, but what it made is lost */
 			cf_fail_body(ex, rs, res, fail);
+			cf_fail_unknown(rs, fail);
 			return CF_FAIL;
 		}
 		if ((rs->page != NULL && rs->page->success == 0) ||
@@ -1232,6 +1268,47 @@ cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 			fail->message = pstrdup("connection to the Cloudflare API failed");
 			break;
 	}
+}
+
+/*
+ * cf_fail_unknown
+ *		Turns the failure of a write that reached the server, or may have,
+ *		and got no readable answer into the error that says so: the change
+ *		may have been made in Cloudflare (the request is never sent again),
+ *		what it was, and the SELECT that tells.  A read's failure is left
+ *		as it is.  SQLSTATE 08007, transaction_resolution_unknown, is
+ *		PostgreSQL's own for "it may or may not have happened".
+ */
+static void
+cf_fail_unknown(CfReqState *rs, CfFailure *fail)
+{
+	CfRequest  *req = rs->req;
+	StringInfoData detail;
+
+	if (strcmp(req->method, "GET") == 0)
+		return;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "%s%s %s", fail->message,
+					 fail->detail ? ":" : ".", fail->detail ? fail->detail : "");
+	appendStringInfoString(&detail, rs->idempotent
+						   ? " The request was sent, and the answers to it and to its retries could not be read."
+						   : " The request was sent once and was not sent again: sending it again could do it twice.");
+
+	fail->sqlstate = ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN;
+	fail->message_internal = false;
+	if (req->write_verb != NULL && req->write_what != NULL)
+		fail->message = psprintf("Cloudflare may have %s the %s, but no readable answer came back",
+								 req->write_verb, req->write_what);
+	else
+		fail->message = psprintf("the Cloudflare API may have carried out %s, but no readable answer came back",
+								 cf_request_label(rs));
+	fail->detail = detail.data;
+	fail->hint = req->write_check != NULL
+		? psprintf("Check before retrying: %s", req->write_check)
+		: pstrdup("Check in Cloudflare whether the change was made before retrying.");
+	req->outcome_unknown = true;
+	req->outcome_reported = true;
 }
 
 /*

@@ -51,8 +51,8 @@ static const CfColumnDef org_columns[] = {
 	{"parent_id", "parent.id", "text", CF_COL_INSERT},
 	{"parent_name", "parent.name", "text", CF_COL_READONLY},
 	{"managed_by", "meta.managed_by", "text", CF_COL_READONLY},
-	{"meta", "meta", "jsonb", CF_COL_READONLY},
-	{"profile", "profile", "jsonb", CF_COL_INSERT},
+	{"meta", "meta", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
+	{"profile", "profile", "jsonb", CF_COL_INSERT | CF_COL_DOC_OBJECT},
 	{"containing_account", NULL, "text", CF_COL_FILTER_ONLY},
 	{"containing_user", NULL, "text", CF_COL_FILTER_ONLY},
 	{"containing_organization", NULL, "text", CF_COL_FILTER_ONLY},
@@ -82,7 +82,7 @@ static const CfColumnDef account_columns[] = {
 	{"name", "name", "text", CF_COL_READONLY},
 	{"type", "type", "text", CF_COL_READONLY},
 	{"created_on", "created_on", "timestamptz", CF_COL_READONLY},
-	{"settings", "settings", "jsonb", CF_COL_READONLY},
+	{"settings", "settings", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
 	{"abuse_contact_email", "settings.abuse_contact_email", "text", CF_COL_READONLY},
 	{"enforce_twofactor", "settings.enforce_twofactor", "boolean", CF_COL_READONLY},
 	{"api_access_enabled", "settings.api_access_enabled", "boolean", CF_COL_READONLY},
@@ -135,7 +135,7 @@ static const CfColumnDef member_columns[] = {
 	{"user_name", "user.name", "text", CF_COL_READONLY},
 	{"user_two_factor_authentication_enabled",
 	 "user.two_factor_authentication_enabled", "boolean", CF_COL_READONLY},
-	{"meta", "meta", "jsonb", CF_COL_READONLY},
+	{"meta", "meta", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
 };
 
 static const CfFilterDef member_filters[] = {
@@ -160,12 +160,12 @@ static const CfColumnDef membership_columns[] = {
 	{"status", "status", "text", CF_COL_UPDATE, NULL, membership_update_statuses},
 	{"api_access_enabled", "api_access_enabled", "boolean", CF_COL_READONLY},
 	{"roles", "roles", "text[]", CF_COL_READONLY},
-	{"permissions", "permissions", "jsonb", CF_COL_READONLY},
-	{"policies", "policies", "jsonb", CF_COL_READONLY},
+	{"permissions", "permissions", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
+	{"policies", "policies", "jsonb", CF_COL_READONLY | CF_COL_DOC_ARRAY},
 	{"account_id", "account.id", "text", CF_COL_READONLY},
 	{"account_name", "account.name", "text", CF_COL_READONLY},
 	{"account_type", "account.type", "text", CF_COL_READONLY},
-	{"account", "account", "jsonb", CF_COL_READONLY},
+	{"account", "account", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
 };
 
 static const CfFilterDef membership_filters[] = {
@@ -332,6 +332,46 @@ cf_resource_column(const CfResource *res, const char *colname)
 			return &res->columns[i];
 	}
 	return NULL;
+}
+
+/*
+ * cf_resource_field_type
+ *		The JSON type the document gives the field at json_path, from the
+ *		column that reads it (see CF_COL_DOC_OBJECT); CF_DOC_ANY for a field
+ *		no column of the resource describes.
+ */
+CfDocType
+cf_resource_field_type(const CfResource *res, const char *json_path)
+{
+	const CfColumnDef *col = NULL;
+	size_t		len;
+
+	if (json_path == NULL)
+		return CF_DOC_ANY;
+	for (int i = 0; i < res->ncolumns && col == NULL; i++)
+	{
+		if (res->columns[i].json_path != NULL &&
+			strcmp(res->columns[i].json_path, json_path) == 0)
+			col = &res->columns[i];
+	}
+	if (col == NULL)
+		return CF_DOC_ANY;
+	if (col->flags & CF_COL_DOC_OBJECT)
+		return CF_DOC_OBJECT;
+	if (col->flags & CF_COL_DOC_ARRAY)
+		return CF_DOC_ARRAY;
+	len = strlen(col->sql_type);
+	if (len > 2 && strcmp(col->sql_type + len - 2, "[]") == 0)
+		return CF_DOC_ARRAY;
+	if (strcmp(col->sql_type, "jsonb") == 0)
+		return CF_DOC_ANY;
+	if (strcmp(col->sql_type, "boolean") == 0)
+		return CF_DOC_BOOLEAN;
+	if (strcmp(col->sql_type, "integer") == 0 ||
+		strcmp(col->sql_type, "bigint") == 0 ||
+		strcmp(col->sql_type, "numeric") == 0)
+		return CF_DOC_NUMBER;
+	return CF_DOC_STRING;
 }
 
 /*

@@ -13,7 +13,9 @@
  * statement already lists its own writes in its error's DETAIL
  * (cf_writelog_mark_reported); the abort of a transaction does not repeat
  * them, that of a subtransaction does (an exception handler may have
- * swallowed the error).  A commit forgets
+ * swallowed the error).  A write that was sent but got no readable answer
+ * is listed as one that "may have been" made
+ * (cf_writelog_note_possible).  A commit forgets
  * everything; a subtransaction commit hands its writes to its parent.
  *
  * The entries live in TopMemoryContext, so they survive the memory reset of
@@ -37,7 +39,8 @@
 typedef struct CfWrite
 {
 	int			level;			/* GetCurrentTransactionNestLevel() */
-	bool		reported;		/* named in a statement's error DETAIL */
+	bool		reported;		/* named in a statement's error */
+	bool		possible;		/* sent, but whether it was made is unknown */
 	char	   *text;			/* "created organization 83sw...", or NULL */
 } CfWrite;
 
@@ -46,6 +49,7 @@ static int	cf_nwrites = 0;
 static int	cf_maxwrites = 0;
 static bool cf_callbacks_registered = false;
 
+static void cf_writelog_add(char *text, bool possible);
 static void cf_writelog_xact(XactEvent event, void *arg);
 static void cf_writelog_subxact(SubXactEvent event, SubTransactionId mySubid,
 								SubTransactionId parentSubid, void *arg);
@@ -70,6 +74,29 @@ cf_writelog_forget(void)
 void
 cf_writelog_note(const char *verb, const CfResource *res, const char *what)
 {
+	cf_writelog_add(psprintf("%s %s%s%s", verb, res->item_name,
+							 what ? " " : "", what ? what : ""),
+					false);
+}
+
+/*
+ * cf_writelog_note_possible
+ *		Notes a write that was sent and got no readable answer: what ("the
+ *		organization where name = 'Acme'") may have been verb ("created").
+ *		The error of its statement names it, so the WARNING at the abort
+ *		of the transaction does not repeat it.
+ */
+void
+cf_writelog_note_possible(const char *verb, const char *what)
+{
+	cf_writelog_add(psprintf("%s may have been %s", what, verb), true);
+	cf_writes[cf_nwrites - 1].reported = true;
+}
+
+/* Appends one write; text is palloc'd by the caller, in any context. */
+static void
+cf_writelog_add(char *text, bool possible)
+{
 	MemoryContext old;
 
 	if (!cf_callbacks_registered)
@@ -88,11 +115,12 @@ cf_writelog_note(const char *verb, const CfResource *res, const char *what)
 	}
 	cf_writes[cf_nwrites].level = GetCurrentTransactionNestLevel();
 	cf_writes[cf_nwrites].reported = false;
+	cf_writes[cf_nwrites].possible = possible;
 	cf_writes[cf_nwrites].text = cf_nwrites < CF_WRITELOG_KEPT
-		? psprintf("%s %s%s%s", verb, res->item_name, what ? " " : "", what ? what : "")
-		: NULL;
+		? pstrdup(text) : NULL;
 	cf_nwrites++;
 	MemoryContextSwitchTo(old);
+	pfree(text);
 }
 
 /*
@@ -103,8 +131,13 @@ cf_writelog_note(const char *verb, const CfResource *res, const char *what)
 void
 cf_writelog_mark_reported(int64 n)
 {
-	for (int i = cf_nwrites - 1; i >= 0 && n > 0; i--, n--)
+	for (int i = cf_nwrites - 1; i >= 0 && n > 0; i--)
+	{
+		if (cf_writes[i].possible)
+			continue;			/* noted as reported already */
 		cf_writes[i].reported = true;
+		n--;
+	}
 }
 
 /*
@@ -117,6 +150,7 @@ cf_writelog_warn(int min_level, bool sub)
 {
 	StringInfoData buf;
 	int			count = 0;
+	int			possible = 0;
 	int			kept = 0;
 
 	initStringInfo(&buf);
@@ -130,6 +164,8 @@ cf_writelog_warn(int min_level, bool sub)
 		if (count < CF_WRITELOG_SHOWN && w->text)
 			appendStringInfo(&buf, "%s%s", count ? "; " : "", w->text);
 		count++;
+		if (w->possible)
+			possible++;
 	}
 	if (count > CF_WRITELOG_SHOWN)
 		appendStringInfo(&buf, "; and %d more", count - CF_WRITELOG_SHOWN);
@@ -147,7 +183,24 @@ cf_writelog_warn(int min_level, bool sub)
 	}
 	cf_nwrites = kept;
 
-	if (count > 0)
+	if (possible > 0 && possible == count)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("%s rolled back, but %d change%s sent to Cloudflare may have been made there",
+						sub ? "subtransaction" : "transaction", count,
+						count == 1 ? "" : "s"),
+				 errdetail("%s.", buf.data),
+				 errhint("The Cloudflare API has no transactions: a create, modify or delete call is final when it returns.")));
+	else if (possible > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("%s rolled back, but %d change%s made in Cloudflare stay%s, and %d more may have been made",
+						sub ? "subtransaction" : "transaction", count - possible,
+						count - possible == 1 ? "" : "s",
+						count - possible == 1 ? "s" : "", possible),
+				 errdetail("%s.", buf.data),
+				 errhint("The Cloudflare API has no transactions: a create, modify or delete call is final when it returns.")));
+	else if (count > 0)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
 				 errmsg("%s rolled back, but %d change%s made in Cloudflare stay%s",

@@ -45,9 +45,9 @@ BODIES = {
                '"meta":{"big":123456789012345678901234567890,"neg":-0.5e-3,'
                '"exp":1E+2,"zero":0,"list":[1,2.50,-3,true,false,null,"s",{}]}}]}',
     # values where the column's path meets something else
-    "shapes": '{"success":true,"result":[{"id":"h1","name":12.50,'
-              '"parent":"not an object","meta":[1,2]},'
-              '{"id":"h2","name":true,"parent":{"id":{"deep":1}},"meta":{}}]}',
+    "shapes": '{"success":true,"result":[{"id":"h1","x_value":12.50,'
+              '"x_parent":"not an object","x_meta":[1,2]},'
+              '{"id":"h2","x_value":true,"x_parent":{"id":{"deep":1}},"x_meta":{}}]}',
     # a \u0000 in a text value
     "nul": '{"success":true,"result":[{"id":"z1","name":"a\\u0000b"}]}',
     # an unpaired surrogate

@@ -1264,6 +1264,35 @@ class TestFaults(EmuTest):
         self.assertEqual(self.get("/organizations").status, 200)
         self.assertEqual(len(self.log()), 2)
 
+    def test_drop_after_carries_the_request_out(self):
+        before = len(self.ok("GET", "/organizations", {"page_size": "1000"})["result"])
+        self.fault({"method": "POST", "path": "^/organizations$", "kind": "drop_after"})
+        c = Client("127.0.0.1", self.port)
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            c.request("POST", "/organizations", body={"name": "Dropped After"})
+        names = [o["name"] for o in self.ok("GET", "/organizations", {"page_size": "1000"})["result"]]
+        self.assertEqual(len(names), before + 1)
+        self.assertIn("Dropped After", names)
+
+    def test_connections_are_counted(self):
+        base = self.c.request("GET", "/__emulator/connections", auth=None).json
+        clients = [Client("127.0.0.1", self.port) for _ in range(3)]
+        for c in clients:
+            self.assertEqual(c.request("GET", "/organizations").status, 200)
+        now = self.c.request("GET", "/__emulator/connections", auth=None).json
+        self.assertEqual(now["open"], base["open"] + 3)
+        self.assertGreaterEqual(now["peak"], now["open"])
+        self.assertEqual(now["total"], base["total"] + 3)
+        for c in clients:
+            c.close()
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            now = self.c.request("GET", "/__emulator/connections", auth=None).json
+            if now["open"] == base["open"]:
+                break
+            time.sleep(0.02)
+        self.assertEqual(now["open"], base["open"])
+
     def test_stuck_token(self):
         self.fault({"path": "^/organizations$", "kind": "stuck_token", "count": 3})
         j = self.ok("GET", "/organizations", {"page_size": "5"})

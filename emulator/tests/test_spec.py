@@ -68,3 +68,118 @@ class SpecCopyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def resource_columns(src):
+    """{list_path: [(name, json_path, sql_type, flags)]} read from src/resources.c."""
+    arrays = {}
+    for m in re.finditer(r"static const CfColumnDef (\w+)\[\] = \{(.*?)\n\};", src, re.S):
+        cols = []
+        for c in re.finditer(r'\{"(\w+)",\s*(NULL|"[^"]*"),\s*"([^"]+)",\s*([A-Z_| ]+)', m.group(2)):
+            path = None if c.group(2) == "NULL" else c.group(2).strip('"')
+            cols.append((c.group(1), path, c.group(3), c.group(4)))
+        arrays[m.group(1)] = cols
+    out = {}
+    for m in re.finditer(r'\.list_path = "([^"]+)",.*?\.columns = (\w+),', src, re.S):
+        out[m.group(1)] = arrays[m.group(2)]
+    return out
+
+
+def doc_type(sql_type, flags):
+    """The JSON type src/resources.c's cf_resource_field_type gives a column."""
+    if "CF_COL_DOC_OBJECT" in flags:
+        return "object"
+    if "CF_COL_DOC_ARRAY" in flags:
+        return "array"
+    if sql_type.endswith("[]"):
+        return "array"
+    if sql_type == "jsonb":
+        return None
+    if sql_type == "boolean":
+        return "boolean"
+    if sql_type in ("integer", "bigint", "numeric"):
+        return "number"
+    return "string"
+
+
+class ColumnTypesTest(unittest.TestCase):
+    """Every column of the resource table reads its field as the JSON type the
+    document declares: the FDW refuses a value of another type (issue 20), so
+    a column whose type disagreed with the document would refuse every row."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(SPEC, encoding="utf-8") as f:
+            cls.doc = json.load(f)
+        cls.schemas = cls.doc["components"]["schemas"]
+        with open(os.path.join(ROOT, "src", "resources.c"), encoding="utf-8") as f:
+            cls.columns = resource_columns(f.read())
+
+    def resolve(self, s):
+        while "$ref" in s:
+            s = self.schemas[s["$ref"].split("/")[-1]]
+        return s
+
+    def props(self, s):
+        s = self.resolve(s)
+        out = {}
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in s.get(key, []):
+                out.update(self.props(part))
+        out.update(s.get("properties", {}))
+        return out
+
+    def types_of(self, s):
+        s = self.resolve(s)
+        if "type" in s:
+            return {"integer": "number"}.get(s["type"], s["type"]), s
+        for key in ("allOf", "anyOf", "oneOf"):
+            found = {self.types_of(p)[0] for p in s.get(key, [])} - {None}
+            if len(found) == 1:
+                return found.pop(), s
+        if "properties" in s:
+            return "object", s
+        return None, s
+
+    def item_schema(self, path):
+        schema = self.doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        result = self.props(schema)["result"]
+        kind, res = self.types_of(result)
+        if kind == "array":
+            res = self.resolve(res["items"])
+        return res
+
+    def field(self, item, json_path):
+        s = item
+        for key in json_path.split("."):
+            props = self.props(s)
+            if key not in props:
+                return None
+            s = props[key]
+        return self.types_of(s)[0]
+
+    def test_the_table_is_read(self):
+        self.assertEqual(len(self.columns), 5)
+        self.assertGreaterEqual(sum(len(c) for c in self.columns.values()), 40)
+
+    def test_each_column_has_its_documented_type(self):
+        checked = 0
+        for path, cols in self.columns.items():
+            item = self.item_schema(path)
+            for name, json_path, sql_type, flags in cols:
+                if json_path is None:
+                    continue
+                with self.subTest(path=path, column=name):
+                    documented = self.field(item, json_path)
+                    self.assertIsNotNone(documented, "%s is not in the document" % json_path)
+                    ours = doc_type(sql_type, flags)
+                    self.assertIsNotNone(ours, "jsonb column %s needs CF_COL_DOC_OBJECT or _ARRAY" % name)
+                    self.assertEqual(ours, documented)
+                    checked += 1
+        self.assertGreaterEqual(checked, 30)
+
+    def test_a_wrong_type_is_caught(self):
+        # negative control: a text column over a boolean field disagrees
+        item = self.item_schema("/organizations/{organization_id}/members")
+        self.assertEqual(self.field(item, "user.two_factor_authentication_enabled"), "boolean")
+        self.assertNotEqual(doc_type("text", "CF_COL_READONLY"), "boolean")
