@@ -2000,7 +2000,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.count_connection(1)
         text = None if not body else body.decode("utf-8", errors="replace")
         with ctl.lock:
-            ctl.log.append({"method": method, "path": path, "query": query, "body": text})
+            ctl.log.append({"method": method, "path": path, "query": query, "body": text,
+                            "_at": time.time()})
         headers = {"cf-ray": emu.next_ray()}
         fam = family_of(path)
         if ctl.latency_ms and not self.sleep(ctl.latency_ms):
@@ -2160,8 +2161,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                        "total": srv.api_connections_total})
             if sub == "/requests":
                 if m == "GET":
+                    # ?times=1 adds each request's arrival time (Unix seconds) as "at"
+                    times = Query(query).get("times") == "1"
                     with ctl.lock:
-                        return reply(200, list(ctl.log))
+                        return reply(200, [{(k[1:] if k == "_at" else k): v for k, v in r.items()
+                                            if times or not k.startswith("_")} for r in ctl.log])
                 if m == "DELETE":
                     with ctl.lock:
                         ctl.log.clear()

@@ -25,3 +25,11 @@ bench:
 
 bench-smoke:
 	@bash bench/run.sh --smoke
+
+# make soak: the FDW under load and faults (bench/soak.sh, bench/soak.py);
+# writes bench/results/soak.{md,json}.  Its short form runs in make check-deep
+# (test/deep.d/40-soak).
+.PHONY: soak
+
+soak:
+	@bash bench/soak.sh

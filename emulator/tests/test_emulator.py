@@ -1274,6 +1274,15 @@ class TestFaults(EmuTest):
         self.assertEqual(len(names), before + 1)
         self.assertIn("Dropped After", names)
 
+    def test_request_times_on_demand(self):
+        t0 = time.time()
+        self.get("/organizations")
+        plain = self.log()[-1]
+        self.assertNotIn("at", plain)
+        timed = self.c.request("GET", "/__emulator/requests", {"times": "1"}, auth=None).json[-1]
+        self.assertEqual({k: v for k, v in timed.items() if k != "at"}, plain)
+        self.assertTrue(t0 - 1 <= timed["at"] <= time.time() + 1)
+
     def test_connections_are_counted(self):
         base = self.c.request("GET", "/__emulator/connections", auth=None).json
         clients = [Client("127.0.0.1", self.port) for _ in range(3)]
