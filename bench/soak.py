@@ -425,7 +425,8 @@ def markdown(report):
         errs = ", ".join("%s: %d" % kv for kv in sorted(ph["errors_by_sqlstate"].items())) or "none"
         out.append("| %s%s | %d × %d | %d | %s | %s / %s / %s / %s | %s | %d | %.1f → %.1f | %s |" % (
             ph["phase"], " (%d fault rules)" % ph["faults_added"] if ph["faults_added"] else "",
-            ph["clients"], ph["seconds"], ph["transactions"], ph["tps"],
+            ph["clients"], ph["seconds"], ph["transactions"],
+            "%.1f" % ph["tps"] if ph["tps"] is not None else "?",
             lat["p50"], lat["p95"], lat["p99"], lat["max"], errs, ph["crashes"],
             (ph["rss_kb_first_median"] or 0) / 1024.0, (ph["rss_kb_last_median"] or 0) / 1024.0,
             ph["connections_per_backend_max"]))
