@@ -130,13 +130,16 @@ SELECT pg_temp.try($$SELECT count(*) FROM organizations WHERE name LIKE 'Acme%'$
 -- a boolean arriving as a string, on another table
 \! python3 emulator/ctl.py fault '{"path":"/members$","kind":"wrong_types"}'
 SELECT pg_temp.try($$SELECT count(user_two_factor_authentication_enabled) FROM organization_members WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'$$);
--- a column declared jsonb takes whatever JSON arrives; so does a column for
--- a field the document does not describe
+-- a column declared jsonb (or a domain over it) takes whatever JSON arrives;
+-- so does a column for a field the document does not describe
+CREATE DOMAIN public.any_json AS jsonb;
 CREATE FOREIGN TABLE orgs_loose (
-  id jsonb, name jsonb, extra text OPTIONS (json_path 'not_in_the_document')
+  id jsonb, name jsonb, name_too public.any_json OPTIONS (json_path 'name'),
+  extra text OPTIONS (json_path 'not_in_the_document')
 ) SERVER cf_rel OPTIONS (resource 'organizations');
 \! python3 emulator/ctl.py fault '{"path":"^/organizations$","kind":"wrong_types"}'
-SELECT count(*) AS rows, count(*) FILTER (WHERE name = '12345'::jsonb) AS numeric_names
+SELECT count(*) AS rows, count(*) FILTER (WHERE name = '12345'::jsonb) AS numeric_names,
+       count(*) FILTER (WHERE name_too = '12345'::jsonb) AS numeric_in_domain
   FROM orgs_loose;
 -- on RETURNING: the organization was created, the answer's types are wrong
 \! python3 emulator/ctl.py fault '{"method":"POST","path":"^/organizations$","kind":"wrong_types"}'
@@ -148,3 +151,4 @@ SELECT count(*) AS created FROM organizations WHERE name = 'Wrong Types Ltd';
 \! python3 emulator/ctl.py reset
 DROP SERVER cf_rel CASCADE;
 DROP SCHEMA cf_rel;
+DROP DOMAIN public.any_json;

@@ -1151,7 +1151,7 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 		if (col == NULL || !(col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE)))
 			path = cf_column_json_path(RelationGetRelid(st->rel), attnum, st->res);
 		cf_conv_init(&st->convs[i], st->rel, attnum, path);
-		st->convs[i].doc_type = cf_resource_field_type(st->res, path);
+		cf_conv_set_doc_type(&st->convs[i], cf_resource_field_type(st->res, path));
 		if (col != NULL)
 			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
 		i++;

@@ -217,6 +217,7 @@ typedef struct CfOptions
 extern void cf_get_options(Oid foreigntableid, CfOptions *opts);
 extern void cf_get_server_options(ForeignServer *server, CfOptions *opts);
 extern const CfResource *cf_table_resource(Oid foreigntableid);
+extern bool cf_host_is_loopback(const char *host);
 extern char *cf_column_json_path(Oid relid, AttrNumber attnum,
 								 const CfResource *res);
 extern void cf_warn_unmapped_columns(Oid relid, const CfResource *res);
@@ -307,6 +308,22 @@ extern CfConnection *cf_get_connection(ForeignServer *server, UserMapping *user)
  * ----------------------------------------------------------------------
  */
 
+/*
+ * Why a request failed, as data: request.c fills it in before it raises the
+ * request's error, so that a caller that catches the error (diag.c) reads
+ * the status and Cloudflare's codes here, not out of the message's text.
+ */
+#define CF_FAILURE_MAX_CODES	8
+
+typedef struct CfFailureRecord
+{
+	bool		failed;			/* the request's own error was raised */
+	int			status;			/* HTTP status of the last attempt, 0: none */
+	int			ncodes;
+	int			codes[CF_FAILURE_MAX_CODES];	/* errors[].code, in order */
+	char		cf_ray[64];		/* "" if none */
+} CfFailureRecord;
+
 typedef struct CfRequest
 {
 	/* input */
@@ -330,6 +347,7 @@ typedef struct CfRequest
 	const char *write_check;
 
 	/* output */
+	CfFailureRecord failure;	/* why it failed, when its error was raised */
 	bool		outcome_unknown;	/* a write sent without a readable answer */
 	bool		outcome_reported;	/* ... and the error raised says so */
 	int			status;			/* HTTP status of the final attempt */
@@ -341,6 +359,7 @@ typedef struct CfRequest
 extern void cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs,
 					   CfStats *stats);
 extern void cf_request_release(CfRequest *req);
+extern bool cf_failure_has_code(const CfFailureRecord *rec, int code);
 extern char *cf_url_escape(const char *s);
 
 /* ----------------------------------------------------------------------
@@ -431,6 +450,7 @@ typedef struct CfColumnConv
 
 extern void cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 						 const char *json_path);
+extern void cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type);
 extern struct json_object *cf_json_lookup(struct json_object *obj,
 										  CfColumnConv *conv);
 extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,

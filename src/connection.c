@@ -24,8 +24,6 @@
  */
 #include "postgres.h"
 
-#include <arpa/inet.h>
-
 #include "access/xact.h"
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
@@ -389,16 +387,7 @@ cf_url_allows_http(const char *url)
 		curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 		curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 		pg_strcasecmp(scheme, "http") == 0)
-	{
-		struct in_addr addr4;
-
-		if (pg_strcasecmp(host, "localhost") == 0 ||
-			strcmp(host, "[::1]") == 0)
-			result = true;
-		else if (inet_pton(AF_INET, host, &addr4) == 1 &&
-				 (ntohl(addr4.s_addr) >> 24) == 127)
-			result = true;
-	}
+		result = cf_host_is_loopback(host);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(h);

@@ -162,6 +162,20 @@ cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 }
 
 /*
+ * cf_conv_set_doc_type
+ *		The JSON type the API's document gives the column's field, which
+ *		values must have (cf_doc_type_mismatch); a column of type json or
+ *		jsonb, or of a domain over them, takes any JSON.
+ */
+void
+cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type)
+{
+	Oid			base = getBaseType(conv->typid);
+
+	conv->doc_type = (base == JSONOID || base == JSONBOID) ? CF_DOC_ANY : doc_type;
+}
+
+/*
  * cf_json_lookup
  *		The value at the column's path in obj; NULL when a key is missing,
  *		the value is JSON null, or an intermediate value is not an object.

@@ -74,9 +74,8 @@ static ForeignServer *cf_diag_server(const char *name);
 static ErrorData *cf_diag_try(CfDiagFn fn, void *arg);
 static void cf_diag_connect(void *arg);
 static void cf_check_call(void *arg);
-static int	cf_error_status(ErrorData *edata);
 static char *cf_check_diagnosis(const CfResource *res, ErrorData *edata,
-								int status);
+								const CfFailureRecord *failure);
 static char *cf_first_id(struct json_object *root);
 static void cf_check_row(ReturnSetInfo *rsinfo, const char *resource,
 						 int reachable, int status, const char *request,
@@ -184,30 +183,14 @@ cf_check_call(void *arg)
 }
 
 /*
- * cf_error_status
- *		The HTTP status an error of request.c reports in its DETAIL ("HTTP
- *		status 403 for GET ..."), or 0 when it got none.
- */
-static int
-cf_error_status(ErrorData *edata)
-{
-	const char *p;
-
-	if (edata->detail == NULL)
-		return 0;
-	p = strstr(edata->detail, "HTTP status ");
-	if (p == NULL)
-		return 0;
-	return atoi(p + strlen("HTTP status "));
-}
-
-/*
  * cf_check_diagnosis
  *		One sentence on what a failed check means and what to do.
  */
 static char *
-cf_check_diagnosis(const CfResource *res, ErrorData *edata, int status)
+cf_check_diagnosis(const CfResource *res, ErrorData *edata,
+				   const CfFailureRecord *failure)
 {
+	int			status = failure->status;
 	const char *said = edata->message;
 	bool		orgs = res->id != CF_RES_MEMBERSHIPS;
 
@@ -224,9 +207,8 @@ cf_check_diagnosis(const CfResource *res, ErrorData *edata, int status)
 	if (status == 403)
 		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, or lack the \"Memberships Read\" permission",
 						said);
-	if (status == 400 && edata->detail != NULL &&
-		(strstr(edata->detail, "6003:") != NULL ||
-		 strstr(edata->detail, "9106:") != NULL))
+	if (status == 400 && (cf_failure_has_code(failure, 6003) ||
+						  cf_failure_has_code(failure, 9106)))
 		return psprintf("Cloudflare found the credentials malformed or missing (HTTP 400: \"%s\"): check the user mapping",
 						said);
 	if (status == 429 || edata->sqlerrcode == ERRCODE_FDW_UNABLE_TO_CREATE_REPLY)
@@ -367,12 +349,12 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 		edata = cf_diag_try(cf_check_call, &call);
 		if (edata != NULL)
 		{
-			status = cf_error_status(edata);
+			status = req.failure.status;
 			if (res->id == CF_RES_ORGANIZATIONS)
 				orgs_failed = true;
 			cf_check_row(rsinfo, res->name, 0, status,
 						 psprintf("GET %s", path.data),
-						 cf_check_diagnosis(res, edata, status),
+						 cf_check_diagnosis(res, edata, &req.failure),
 						 edata->detail);
 			FreeErrorData(edata);
 			continue;

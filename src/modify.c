@@ -740,7 +740,7 @@ cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 			if (col == NULL || !(col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE)))
 				path = cf_column_json_path(relid, i + 1, st->res);
 			cf_conv_init(&st->convs[i], rel, i + 1, path);
-			st->convs[i].doc_type = cf_resource_field_type(st->res, path);
+			cf_conv_set_doc_type(&st->convs[i], cf_resource_field_type(st->res, path));
 			if (col != NULL)
 				st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
 		}

@@ -126,7 +126,6 @@ PG_FUNCTION_INFO_V1(cloudflare_fdw_validator);
 
 static void cf_check_option_value(const CfOptionDef *opt, DefElem *def);
 static void cf_check_api_url(const char *url);
-static bool cf_host_is_loopback(const char *host);
 
 /*
  * cloudflare_fdw_validator
@@ -382,8 +381,13 @@ cf_check_api_url(const char *url)
 						CF_DEFAULT_API_URL)));
 }
 
-/* localhost, an IPv4 address in 127.0.0.0/8, or ::1 (not a name like 127.x.com). */
-static bool
+/*
+ * cf_host_is_loopback
+ *		localhost, an IPv4 address in 127.0.0.0/8, or ::1 (libcurl gives it
+ *		as [::1]); not a name like 127.x.com.  The validator and the
+ *		connection (cf_url_allows_http) both ask this.
+ */
+bool
 cf_host_is_loopback(const char *host)
 {
 	struct in_addr a4;

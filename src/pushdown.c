@@ -28,7 +28,12 @@
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 
 static Var *cf_clause_var(RelOptInfo *baserel, Node *node);
 static bool cf_value_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
@@ -39,13 +44,112 @@ static int	cf_filter_rank(const CfFilterDef *def);
 static const char *cf_filter_slot(const CfFilterDef *def);
 
 /*
+ * The resource column of each column of a foreign table, worked out once
+ * per table and backend: the planner, the scan and the write path ask for
+ * it often (once per filter and column, at every rescan), and each answer
+ * costs catalog lookups.  A relcache invalidation of the table (ALTER
+ * FOREIGN TABLE, a column's options, a rename) forgets its entry.
+ */
+typedef struct CfColumnMap
+{
+	Oid			relid;			/* hash key */
+	bool		valid;
+	const CfResource *res;
+	int			natts;
+	const CfColumnDef **cols;	/* [attnum - 1], NULL: the user's own */
+} CfColumnMap;
+
+static HTAB *cf_column_maps = NULL;
+
+static const CfColumnDef *cf_lookup_resource_column(Oid relid,
+													AttrNumber attnum,
+													const CfResource *res);
+
+static void
+cf_column_map_inval(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS scan;
+	CfColumnMap *map;
+
+	if (cf_column_maps == NULL)
+		return;
+	if (OidIsValid(relid))
+	{
+		map = hash_search(cf_column_maps, &relid, HASH_FIND, NULL);
+		if (map != NULL)
+			map->valid = false;
+		return;
+	}
+	hash_seq_init(&scan, cf_column_maps);
+	while ((map = hash_seq_search(&scan)) != NULL)
+		map->valid = false;
+}
+
+/*
  * cf_attr_resource_column
  *		The documented resource column a table column stands for: the one
  *		with the same JSON path when the column has a json_path option,
- *		else the one of the same name.  NULL for a column of the user's own.
+ *		else the one of the same name.  NULL for a column of the user's own
+ *		(or a dropped one).
  */
 const CfColumnDef *
 cf_attr_resource_column(Oid relid, AttrNumber attnum, const CfResource *res)
+{
+	CfColumnMap *map;
+	bool		found;
+
+	if (cf_column_maps == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(CfColumnMap);
+		ctl.hcxt = CacheMemoryContext;
+		cf_column_maps = hash_create("cloudflare_fdw column maps", 64, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(cf_column_map_inval, (Datum) 0);
+	}
+
+	map = hash_search(cf_column_maps, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		map->valid = false;
+		map->cols = NULL;
+	}
+	if (!map->valid || map->res != res)
+	{
+		Relation	rel = RelationIdGetRelation(relid);	/* the caller locked it */
+		TupleDesc	tupdesc;
+		int			natts;
+		const CfColumnDef **cols;
+
+		if (!RelationIsValid(rel))
+			elog(ERROR, "could not open relation with OID %u", relid);
+		tupdesc = RelationGetDescr(rel);
+		natts = tupdesc->natts;
+		cols = MemoryContextAllocZero(CacheMemoryContext,
+									  sizeof(CfColumnDef *) * Max(natts, 1));
+		for (int i = 0; i < natts; i++)
+		{
+			if (!TupleDescAttr(tupdesc, i)->attisdropped)
+				cols[i] = cf_lookup_resource_column(relid, i + 1, res);
+		}
+		RelationClose(rel);
+		if (map->cols != NULL)
+			pfree(map->cols);
+		map->cols = cols;
+		map->natts = natts;
+		map->res = res;
+		map->valid = true;
+	}
+	if (attnum < 1 || attnum > map->natts)
+		return cf_lookup_resource_column(relid, attnum, res);
+	return map->cols[attnum - 1];
+}
+
+/* cf_attr_resource_column's answer from the catalogs. */
+static const CfColumnDef *
+cf_lookup_resource_column(Oid relid, AttrNumber attnum, const CfResource *res)
 {
 	List	   *options = GetForeignColumnOptions(relid, attnum);
 	ListCell   *lc;

@@ -188,7 +188,7 @@ static void cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						 CfFailure *fail);
 static char *cf_request_label(CfReqState *rs);
 static void cf_append_cf_errors(StringInfo buf, struct json_object *root,
-								char **first);
+								char **first, CfFailureRecord *rec);
 static void cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res);
 static char *cf_sanitize(const char *s, size_t len, size_t max, bool utf8);
 static char *cf_redact(CfConnection *conn, char *s);
@@ -325,6 +325,7 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 		req->body_bytes = 0;
 		req->outcome_unknown = false;
 		req->outcome_reported = false;
+		memset(&req->failure, 0, sizeof(req->failure));
 
 		rs->req = req;
 		rs->url = psprintf("%s%s%s", conn->base_url,
@@ -379,6 +380,22 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	}
 	pfree(ex->rs);
 	pfree(ex);
+}
+
+/*
+ * cf_failure_has_code
+ *		Whether Cloudflare's answer to a failed request carried that error
+ *		code (6003: malformed credentials, say).
+ */
+bool
+cf_failure_has_code(const CfFailureRecord *rec, int code)
+{
+	for (int i = 0; i < rec->ncodes; i++)
+	{
+		if (rec->codes[i] == code)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -809,6 +826,10 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 
 		case CF_FAIL:
 			rs->failed = true;
+			req->failure.failed = true;
+			req->failure.status = (int) res->status;
+			strlcpy(req->failure.cf_ray, res->headers.cf_ray,
+					sizeof(req->failure.cf_ray));
 			cf_http_release(ex->http, xfer);
 			CHECK_FOR_INTERRUPTS();
 			cf_raise(&fail);
@@ -1128,7 +1149,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
 	appendStringInfoChar(&detail, '.');
 	if (json_envelope)
-		cf_append_cf_errors(&detail, res->root, &first);
+		cf_append_cf_errors(&detail, res->root, &first, &rs->req->failure);
 	cf_append_tail(&detail, rs, res);
 
 	fail->detail = detail.data;
@@ -1206,8 +1227,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 		else if (status == 429)
 			fail->hint = pstrdup("Retry later: Cloudflare allows 1200 requests per 5 minutes per user.");
 	}
-	else if (status == 400 && first != NULL &&
-			 strstr(detail.data, "6003:") != NULL)
+	else if (status == 400 && cf_failure_has_code(&rs->req->failure, 6003))
 		fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
 
 	fail->message = cf_redact(ex->conn, fail->message);
@@ -1376,7 +1396,8 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
  *		errors[] (and their error_chain), and returns the first message.
  */
 static void
-cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first)
+cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first,
+					CfFailureRecord *rec)
 {
 	struct json_object *errors;
 	size_t		n;
@@ -1400,6 +1421,9 @@ cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first)
 		json_object_object_get_ex(e, "code", &code);
 		json_object_object_get_ex(e, "message", &msg);
 		codestr = code ? json_object_get_string(code) : "?";
+		if (code != NULL && json_object_get_type(code) == json_type_int &&
+			rec->ncodes < CF_FAILURE_MAX_CODES)
+			rec->codes[rec->ncodes++] = json_object_get_int(code);
 		msgstr = msg && json_object_get_type(msg) == json_type_string
 			? cf_sanitize(json_object_get_string(msg),
 						  json_object_get_string_len(msg),
