@@ -32,7 +32,7 @@ SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl json-c)
 
 # pg_regress suite, one file per topic, run against the throwaway cluster
 # by mk/project.mk (make test).
-REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability
+REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability direct
 REGRESS_OPTS = --inputdir=. --load-extension=cloudflare_fdw
 
 # Debian's PGXS would build LLVM bitcode with clang; the FDW gains nothing

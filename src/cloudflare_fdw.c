@@ -782,6 +782,18 @@ cf_fill_path_ext(const char *template, const char *organization_id,
 }
 
 /*
+ * cf_fill_path_label
+ *		A path template with the given texts in its placeholders as they
+ *		are (already escaped, or "$1"): for EXPLAIN.
+ */
+char *
+cf_fill_path_label(const char *template, const char *organization_id,
+				   const char *id)
+{
+	return cf_fill_path_ext(template, organization_id, id, false);
+}
+
+/*
  * cf_fill_path
  *		A path template with {organization_id} and {id} replaced by the
  *		percent-encoded values; a NULL value leaves its placeholder.

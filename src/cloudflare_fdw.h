@@ -422,6 +422,8 @@ extern void cf_modify_routines(FdwRoutine *routine);
 
 extern char *cf_fill_path(const char *template, const char *organization_id,
 						  const char *id);
+extern char *cf_fill_path_label(const char *template,
+								const char *organization_id, const char *id);
 
 /* ----------------------------------------------------------------------
  * convert.c: JSON values to Datums and back.

@@ -36,10 +36,12 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/appendinfo.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "parser/parsetree.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -180,6 +182,14 @@ static void cloudflareExplainForeignModify(ModifyTableState *mtstate,
 										   int subplan_index,
 										   ExplainState *es);
 
+static bool cloudflarePlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+									   Index resultRelation, int subplan_index);
+static void cloudflareBeginDirectModify(ForeignScanState *node, int eflags);
+static TupleTableSlot *cloudflareIterateDirectModify(ForeignScanState *node);
+static void cloudflareEndDirectModify(ForeignScanState *node);
+static void cloudflareExplainDirectModify(ForeignScanState *node,
+										  ExplainState *es);
+
 /*
  * cf_modify_routines
  *		Registers the write callbacks in the handler's FdwRoutine.
@@ -198,6 +208,11 @@ cf_modify_routines(FdwRoutine *routine)
 	routine->EndForeignModify = cloudflareEndForeignModify;
 	routine->BeginForeignInsert = cloudflareBeginForeignInsert;
 	routine->EndForeignInsert = cloudflareEndForeignInsert;
+	routine->PlanDirectModify = cloudflarePlanDirectModify;
+	routine->BeginDirectModify = cloudflareBeginDirectModify;
+	routine->IterateDirectModify = cloudflareIterateDirectModify;
+	routine->EndDirectModify = cloudflareEndDirectModify;
+	routine->ExplainDirectModify = cloudflareExplainDirectModify;
 	routine->IsForeignRelUpdatable = cloudflareIsForeignRelUpdatable;
 	routine->ExplainForeignModify = cloudflareExplainForeignModify;
 }
@@ -1835,4 +1850,318 @@ cloudflareExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->temp_cxt);
 	return ret;
+}
+
+/* ======================================================================
+ * Direct DELETE: the delete call without reading the row first
+ * ======================================================================
+ */
+
+/* fdw_private of a direct DELETE's ForeignScan. */
+enum CfDirectPrivateIndex
+{
+	CfDirectPrivateResource,	/* Integer: CfResourceId */
+	CfDirectPrivateIdExpr,		/* Integer: index in fdw_exprs, or -1 */
+	CfDirectPrivateScopeExpr	/* Integer: index in fdw_exprs, or -1 */
+};
+
+/* Executor state of a direct DELETE (ForeignScanState.fdw_state). */
+typedef struct CfDirectState
+{
+	CfModifyState *st;			/* the write's state, as for a row DELETE */
+	List	   *value_states;	/* ExprStates of fdw_exprs */
+	int			id_expr;
+	int			scope_expr;
+	bool		done;
+	int64		deleted;
+} CfDirectState;
+
+/*
+ * cf_direct_value
+ *		If clause is "column = value" on the scan's relation, with value a
+ *		constant (not NULL) or a query parameter, the column's attnum and
+ *		the value; else InvalidAttrNumber.
+ */
+static AttrNumber
+cf_direct_value(Expr *clause, Index scanrelid, Expr **value)
+{
+	OpExpr	   *op;
+	Node	   *left;
+	Node	   *right;
+
+	if (!IsA(clause, OpExpr))
+		return InvalidAttrNumber;
+	op = (OpExpr *) clause;
+	if (list_length(op->args) != 2 || get_opcode(op->opno) != F_TEXTEQ)
+		return InvalidAttrNumber;
+	left = strip_implicit_coercions(linitial(op->args));
+	right = strip_implicit_coercions(lsecond(op->args));
+	if (!IsA(left, Var))
+	{
+		Node	   *tmp = left;
+
+		left = right;
+		right = tmp;
+	}
+	if (!IsA(left, Var) || ((Var *) left)->varno != scanrelid ||
+		((Var *) left)->varlevelsup != 0)
+		return InvalidAttrNumber;
+	if (!((IsA(right, Const) && !((Const *) right)->constisnull) ||
+		  (IsA(right, Param) && ((Param *) right)->paramkind == PARAM_EXTERN)))
+		return InvalidAttrNumber;
+	*value = (Expr *) right;
+	return ((Var *) left)->varattno;
+}
+
+/*
+ * cloudflarePlanDirectModify
+ *		A DELETE whose WHERE clause is exactly the object's key, "id = value"
+ *		(and "organization_id = value" where the delete call's path needs
+ *		it), with constants or query parameters, goes straight to the delete
+ *		call: the row is not fetched first.  Anything else (another clause,
+ *		RETURNING, which needs the row as it was, a join) keeps the usual
+ *		path, where the scan finds the rows.
+ */
+static bool
+cloudflarePlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+						   Index resultRelation, int subplan_index)
+{
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Plan	   *subplan = outerPlan(plan);
+	ForeignScan *fscan;
+	const CfResource *res;
+	const char *path;
+	Expr	   *id_value = NULL;
+	Expr	   *scope_value = NULL;
+	ListCell   *lc;
+	Relation	rel;
+	CfOptions	opts;
+
+	if (plan->operation != CMD_DELETE || plan->returningLists != NIL ||
+		subplan == NULL || !IsA(subplan, ForeignScan))
+		return false;
+	fscan = (ForeignScan *) subplan;
+	if (fscan->scan.scanrelid != resultRelation || fscan->scan.plan.qual == NIL)
+		return false;
+
+	res = cf_table_resource(rte->relid);
+	path = cf_command_path(res, CMD_DELETE);
+	if (path == NULL || !cf_path_has(path, "{id}"))
+		return false;			/* PlanForeignModify says what is refused */
+
+	foreach(lc, fscan->scan.plan.qual)
+	{
+		Expr	   *value;
+		AttrNumber	attnum = cf_direct_value(lfirst(lc), fscan->scan.scanrelid,
+											 &value);
+		const CfColumnDef *col;
+
+		if (attnum <= 0)
+			return false;
+		col = cf_attr_resource_column(rte->relid, attnum, res);
+		if (col == NULL)
+			return false;
+		if ((col->flags & CF_COL_SCOPE) && scope_value == NULL &&
+			cf_path_has(path, "{organization_id}"))
+			scope_value = value;
+		else if ((col->flags & CF_COL_ID) && !(col->flags & CF_COL_SCOPE) &&
+				 id_value == NULL)
+			id_value = value;
+		else
+			return false;
+	}
+	if (id_value == NULL ||
+		(cf_path_has(path, "{organization_id}") && scope_value == NULL))
+		return false;
+
+	/* the checks PlanForeignModify would have made */
+	rel = table_open(rte->relid, NoLock);
+	cf_get_options(rte->relid, &opts);
+	cf_check_command(rel, res, &opts, CMD_DELETE);
+	table_close(rel, NoLock);
+
+	fscan->operation = CMD_DELETE;
+	fscan->resultRelation = resultRelation;
+	fscan->scan.plan.qual = NIL;
+	fscan->fdw_exprs = scope_value ? list_make2(id_value, scope_value)
+		: list_make1(id_value);
+	fscan->fdw_private = list_make3(makeInteger(res->id), makeInteger(0),
+									makeInteger(scope_value ? 1 : -1));
+	return true;
+}
+
+/*
+ * cloudflareBeginDirectModify
+ *		The write's state, as a row DELETE has it; nothing is sent here.
+ */
+static void
+cloudflareBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fscan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	CfDirectState *ds;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	ds = palloc0(sizeof(CfDirectState));
+	ds->st = cf_begin_modify(estate, node->resultRelInfo, CMD_DELETE, false);
+	ds->value_states = ExecInitExprList(fscan->fdw_exprs, (PlanState *) node);
+	ds->id_expr = intVal(list_nth(fscan->fdw_private, CfDirectPrivateIdExpr));
+	ds->scope_expr = intVal(list_nth(fscan->fdw_private, CfDirectPrivateScopeExpr));
+	node->fdw_state = ds;
+}
+
+/* The value of one fdw_exprs entry as text, or NULL. */
+static char *
+cf_direct_text(ForeignScanState *node, CfDirectState *ds, int index)
+{
+	ForeignScan *fscan = (ForeignScan *) node->ss.ps.plan;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ExprState  *state;
+	Datum		value;
+	bool		isnull;
+	Oid			typoutput;
+	bool		varlena;
+
+	if (index < 0)
+		return NULL;
+	state = list_nth(ds->value_states, index);
+	value = ExecEvalExpr(state, econtext, &isnull);
+	if (isnull)
+		return NULL;
+	getTypeOutputInfo(exprType(list_nth(fscan->fdw_exprs, index)),
+					  &typoutput, &varlena);
+	return cf_value_text(value, typoutput);
+}
+
+/* Whether a key value can name an object at all (as the scan judges it). */
+static bool
+cf_direct_value_can_match(const CfResource *res, const char *column,
+						  const char *value)
+{
+	for (int i = 0; i < res->nfilters; i++)
+	{
+		const CfFilterDef *def = &res->filters[i];
+		List	   *kept;
+		char	   *why;
+
+		if (def->op == CF_OP_EQ && strcmp(def->column, column) == 0 &&
+			(def->flags & (CF_FLT_LOOKUP | CF_FLT_PATH)))
+			return cf_judge_values(res, def, list_make1(pstrdup(value)),
+								   &kept, &why) == CF_VALUE_SEND;
+	}
+	return value[0] != '\0';
+}
+
+/*
+ * cloudflareIterateDirectModify
+ *		Sends the delete call once.  A 404 (already gone, or never there) is
+ *		zero rows, as for a row DELETE; a key that cannot name an object
+ *		(empty, "." or "..", too long) is zero rows without a request.
+ */
+static TupleTableSlot *
+cloudflareIterateDirectModify(ForeignScanState *node)
+{
+	CfDirectState *ds = (CfDirectState *) node->fdw_state;
+	CfModifyState *st = ds->st;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext old;
+
+	if (ds->done)
+		return ExecClearTuple(slot);
+	ds->done = true;
+
+	old = MemoryContextSwitchTo(st->temp_cxt);
+	PG_TRY();
+	{
+		char	   *id = cf_direct_text(node, ds, ds->id_expr);
+		char	   *scope = cf_direct_text(node, ds, ds->scope_expr);
+
+		if (id != NULL && cf_direct_value_can_match(st->res, "id", id) &&
+			(ds->scope_expr < 0 ||
+			 (scope != NULL &&
+			  cf_direct_value_can_match(st->res, "organization_id", scope))))
+		{
+			CfWriteTarget target = {NULL, 0, scope, id};
+			CfRequest  *req;
+
+			req = cf_send(st, st->method, cf_fill_path(st->path, scope, id),
+						  NULL, true, &target);
+			if (req->status != 404)
+			{
+				cf_record_done(st, id);
+				ds->deleted++;
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		cf_rethrow_with_writes(st);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->temp_cxt);
+
+	node->ss.ps.state->es_processed += ds->deleted;
+	return ExecClearTuple(slot);
+}
+
+static void
+cloudflareEndDirectModify(ForeignScanState *node)
+{
+	/* the connection is the backend's; the contexts are the query's */
+}
+
+/*
+ * cloudflareExplainDirectModify
+ *		The delete call, with its key when it is a constant; under ANALYZE
+ *		the calls made.
+ */
+static void
+cloudflareExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *fscan = (ForeignScan *) node->ss.ps.plan;
+	const CfResource *res =
+		cf_resource_by_id(intVal(list_nth(fscan->fdw_private, CfDirectPrivateResource)));
+	int			id_expr = intVal(list_nth(fscan->fdw_private, CfDirectPrivateIdExpr));
+	int			scope_expr = intVal(list_nth(fscan->fdw_private, CfDirectPrivateScopeExpr));
+	char	   *values[2] = {NULL, NULL};
+	int			idx[2] = {id_expr, scope_expr};
+	const char *columns[2] = {"id", "organization_id"};
+	CfDirectState *ds = (CfDirectState *) node->fdw_state;
+	char	   *no_request = NULL;
+
+	for (int i = 0; i < 2; i++)
+	{
+		Expr	   *e;
+
+		if (idx[i] < 0)
+			continue;
+		e = list_nth(fscan->fdw_exprs, idx[i]);
+		if (IsA(e, Const))
+		{
+			Oid			typoutput;
+			bool		varlena;
+			char	   *text;
+
+			getTypeOutputInfo(((Const *) e)->consttype, &typoutput, &varlena);
+			text = cf_value_text(((Const *) e)->constvalue, typoutput);
+			if (!cf_direct_value_can_match(res, columns[i], text))
+				no_request = psprintf("no request: %s '%s' names no object",
+									  columns[i], text);
+			values[i] = cf_url_escape(text);
+		}
+		else
+			values[i] = psprintf("$%d", ((Param *) e)->paramid);
+	}
+	ExplainPropertyText("Cloudflare API",
+						no_request ? no_request :
+						psprintf("DELETE %s",
+								 cf_fill_path_label(cf_command_path(res, CMD_DELETE),
+													values[1], values[0])),
+						es);
+	ExplainPropertyText("Cloudflare Direct", "the delete call, without reading the row first", es);
+	if (es->analyze && ds != NULL)
+		ExplainPropertyInteger("Cloudflare Requests", NULL, ds->st->requests, es);
 }
