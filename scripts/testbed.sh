@@ -145,6 +145,10 @@ start_postgres() {
 		printf "unix_socket_directories = '%s'\n" "${DIR//\'/\'\'}/sock"
 		printf "shared_preload_libraries = '%s'\n" "$preload"
 		printf "cron.database_name = '%s'\n" "${CF_CRON_DB:-contrib_regression}"
+		# a small response cache, so that sql/cache.sql can fill it
+		if [[ ",$preload," == *,cloudflare_fdw,* ]]; then
+			printf "cloudflare_fdw.cache_size = '2MB'\n"
+		fi
 		printf "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
 		printf "max_connections = 40\n"
 		printf "log_line_prefix = '%%m [%%p] %%q%%u@%%d '\n"

@@ -235,6 +235,7 @@ static void cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req);
 static void cf_stream_response(CfScanState *st, CfStream *s);
 static void cf_check_budget(CfScanState *st, int more);
 static void cf_execute_cached(CfScanState *st, CfRequest **reqs, int n);
+static bool cf_response_cache_get(CfScanState *st, CfRequest *req);
 static void cf_cache_free(void *arg);
 static void cf_store_row(CfScanState *st, const char *scope, CfPage *page,
 						 CfSpan item, TupleTableSlot *slot);
@@ -251,6 +252,7 @@ void
 _PG_init(void)
 {
 	cf_ratelimit_init();
+	cf_cache_init();
 	MarkGUCPrefixReserved("cloudflare_fdw");
 }
 
@@ -1645,6 +1647,46 @@ cf_cache_free(void *arg)
 }
 
 /*
+ * cf_response_cache_get
+ *		Answers a page request from the response cache when it holds the
+ *		page, fresh within cache_ttl: the text is read as a fetched page
+ *		is.  False when the request must be sent.
+ */
+static bool
+cf_response_cache_get(CfScanState *st, CfRequest *req)
+{
+	uint32		len;
+	int64		age_ms;
+	char	   *text;
+	CfPage	   *page;
+	char		errbuf[128];
+	bool		truncated;
+
+	if (!req->as_page || strcmp(req->method, "GET") != 0)
+		return false;
+	text = cf_cache_get(st->conn, req->path, st->opts.cache_ttl, &len, &age_ms);
+	if (text == NULL)
+	{
+		cf_stats_cache(st->conn, false);
+		return false;
+	}
+	page = cf_page_parse(text, len, errbuf, sizeof(errbuf), &truncated);
+	if (page == NULL)
+	{
+		pfree(text);
+		return false;			/* cannot happen: it was stored parsed */
+	}
+	req->status = 200;
+	req->page = page;
+	req->root = NULL;
+	req->body_bytes = len;
+	st->stats.response_hits++;
+	st->stats.response_oldest_ms = Max(st->stats.response_oldest_ms, age_ms);
+	cf_stats_cache(st->conn, true);
+	return true;
+}
+
+/*
  * cf_execute_cached
  *		Runs the requests of one round, answering from the rescan cache
  *		those this statement already sent, and caching the new answers
@@ -1676,8 +1718,35 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 	if (nmiss == 0)
 		return;
 
+	/* the response cache (cache_ttl) answers what it holds */
+	if (st->opts.cache_ttl > 0)
+	{
+		int			nfetch = 0;
+
+		for (int i = 0; i < nmiss; i++)
+		{
+			if (!cf_response_cache_get(st, miss[i]))
+				miss[nfetch++] = miss[i];
+		}
+		nmiss = nfetch;
+		if (nmiss == 0)
+			return;
+	}
+
 	cf_check_budget(st, nmiss);
 	cf_execute(st->conn, miss, nmiss, &st->stats);
+
+	if (st->opts.cache_ttl > 0)
+	{
+		for (int i = 0; i < nmiss; i++)
+		{
+			CfRequest  *r = miss[i];
+
+			if (r->status >= 200 && r->status < 300 && r->page != NULL &&
+				r->page->success != 0)
+				cf_cache_put(st->conn, r->path, r->page->text, r->page->len);
+		}
+	}
 
 	if (st->opts.request_cache_bytes <= 0)
 		return;
@@ -2090,6 +2159,14 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		if (st->stats.cache_hits > 0)
 			ExplainPropertyInteger("Cloudflare Cache Hits", NULL,
 								   st->stats.cache_hits, es);
+		if (st->opts.cache_ttl > 0)
+		{
+			ExplainPropertyInteger("Cloudflare Response Cache Hits", NULL,
+								   st->stats.response_hits, es);
+			if (es->timing && st->stats.response_hits > 0)
+				ExplainPropertyFloat("Cloudflare Response Cache Oldest Page", "s",
+									 st->stats.response_oldest_ms / 1000.0, 1, es);
+		}
 		if (es->timing)
 		{
 			ExplainPropertyInteger("Cloudflare Bytes", NULL, st->stats.bytes, es);

@@ -197,6 +197,7 @@ typedef struct CfOptions
 	int			page_size;
 	int			max_requests;
 	int			max_pages;
+	int			cache_ttl;		/* seconds a page may be served again, 0: off */
 	int			max_concurrency;
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
@@ -297,11 +298,41 @@ typedef struct CfStats
 	int64		wait_us;		/* time spent waiting on the API */
 	int64		budget_wait_us; /* part of it held back by the rate budget */
 	int64		cache_hits;		/* pages served again from the rescan cache */
+	int64		response_hits;	/* pages served from the response cache */
+	int64		response_oldest_ms; /* age of the oldest of those */
 } CfStats;
 
 typedef struct CfConnection CfConnection;	/* opaque outside connection.c */
 
 extern CfConnection *cf_get_connection(ForeignServer *server, UserMapping *user);
+
+/* ----------------------------------------------------------------------
+ * cache.c: the response cache (cache_ttl).
+ * ----------------------------------------------------------------------
+ */
+
+typedef struct CfCacheInfo
+{
+	bool		shared;			/* in shared memory, for every backend */
+	int64		size_bytes;
+	int64		used_bytes;		/* in blocks */
+	int64		page_bytes;		/* of page text */
+	int64		entries;
+	int64		hits;
+	int64		misses;
+	int64		stores;
+	int64		evictions;
+} CfCacheInfo;
+
+extern int	cf_cache_size_kb;
+extern void cf_cache_init(void);
+extern char *cf_cache_get(CfConnection *conn, const char *path, int ttl_s,
+						  uint32 *len, int64 *age_ms);
+extern void cf_cache_put(CfConnection *conn, const char *path,
+						 const char *text, uint32 len);
+extern int64 cf_cache_forget(Oid server);
+extern void cf_cache_forget_connection(CfConnection *conn);
+extern void cf_cache_info(CfCacheInfo *info);
 
 /* ----------------------------------------------------------------------
  * request.c: running HTTP requests from a backend.
@@ -482,6 +513,8 @@ typedef struct CfCounters
 	int64		budget_wait_us; /* part of it held back by the rate budget */
 	int64		connections_opened; /* connections made to the API */
 	int64		connections_reused; /* answers on a connection kept open */
+	int64		cache_hits;		/* pages the response cache answered */
+	int64		cache_misses;	/* pages it did not have (cache_ttl > 0) */
 } CfCounters;
 
 extern bool cf_rate_limit_enabled;
@@ -495,6 +528,7 @@ extern void cf_rate_observe(CfConnection *conn, long status,
 extern void cf_rate_peek(CfConnection *conn, double *available,
 						 TimestampTz *blocked_until);
 extern void cf_stats_request(CfConnection *conn, bool retry);
+extern void cf_stats_cache(CfConnection *conn, bool hit);
 extern void cf_stats_response(CfConnection *conn, long status, int64 bytes,
 							  int64 rows, int new_connections);
 extern void cf_stats_add(CfConnection *conn, const CfCounters *delta);

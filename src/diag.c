@@ -48,9 +48,12 @@ PG_FUNCTION_INFO_V1(cloudflare_fdw_check);
 PG_FUNCTION_INFO_V1(cloudflare_fdw_stats);
 PG_FUNCTION_INFO_V1(cloudflare_fdw_stats_reset);
 PG_FUNCTION_INFO_V1(cloudflare_fdw_rate_budget);
+PG_FUNCTION_INFO_V1(cloudflare_fdw_cache_clear);
+PG_FUNCTION_INFO_V1(cloudflare_fdw_cache_clear_server);
+PG_FUNCTION_INFO_V1(cloudflare_fdw_cache_info);
 
 #define CF_CHECK_COLS	6
-#define CF_STATS_COLS	12
+#define CF_STATS_COLS	14
 #define CF_BUDGET_COLS	6
 
 /* What cf_diag_try runs. */
@@ -422,6 +425,8 @@ cloudflare_fdw_stats(PG_FUNCTION_ARGS)
 			{
 				values[col++] = Int64GetDatum(c->connections_opened);
 				values[col++] = Int64GetDatum(c->connections_reused);
+				values[col++] = Int64GetDatum(c->cache_hits);
+				values[col++] = Int64GetDatum(c->cache_misses);
 			}
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
@@ -515,4 +520,55 @@ cloudflare_fdw_rate_budget(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values,
 													  nulls)));
+}
+
+/*
+ * cloudflare_fdw_cache_clear()
+ *		Empties the response cache; returns the pages removed.
+ */
+Datum
+cloudflare_fdw_cache_clear(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(cf_cache_forget(InvalidOid));
+}
+
+/*
+ * cloudflare_fdw_cache_clear(server name)
+ *		Removes one server's pages from the response cache.
+ */
+Datum
+cloudflare_fdw_cache_clear_server(PG_FUNCTION_ARGS)
+{
+	ForeignServer *server = cf_diag_server(NameStr(*PG_GETARG_NAME(0)));
+
+	PG_RETURN_INT64(cf_cache_forget(server->serverid));
+}
+
+/*
+ * cloudflare_fdw_cache_info()
+ *		The response cache: shared or this backend's, its size, what it
+ *		holds, and its counters since the server (or backend) started.
+ */
+Datum
+cloudflare_fdw_cache_info(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+	CfCacheInfo info;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	cf_cache_info(&info);
+	values[0] = CStringGetTextDatum(info.shared ? "shared" : "backend");
+	values[1] = Int64GetDatum(info.size_bytes);
+	values[2] = Int64GetDatum(info.used_bytes);
+	values[3] = Int64GetDatum(info.entries);
+	values[4] = Int64GetDatum(info.page_bytes);
+	values[5] = Int64GetDatum(info.hits);
+	values[6] = Int64GetDatum(info.misses);
+	values[7] = Int64GetDatum(info.stores);
+	values[8] = Int64GetDatum(info.evictions);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

@@ -219,6 +219,10 @@ struct CfConnection
 	struct curl_slist *headers;
 	struct curl_slist *headers_body;
 
+	/* cache.c's digest of api_url and the credentials, made once */
+	bool		cache_cred_set;
+	unsigned char cache_cred[32];
+
 	/* The rate budget and the counters of ratelimit.c. */
 	unsigned int server_oid;	/* the foreign server */
 	int			rate_limit_requests;	/* per window; 0: no budget */

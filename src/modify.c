@@ -1348,11 +1348,14 @@ cf_send(CfModifyState *st, const char *method, char *path, char *body,
 	}
 	PG_CATCH();
 	{
+		/* the write may have been made: what it could change goes */
+		cf_cache_forget_connection(st->conn);
 		if (req->outcome_unknown)
 			cf_rethrow_unknown(st, req);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	cf_cache_forget_connection(st->conn);
 	return req;
 }
 

@@ -76,6 +76,8 @@ static const CfOptionDef cf_options[] = {
 	{"max_concurrency", SRV, CF_OPT_INT, 1, 64},
 	{"max_requests", SRV, CF_OPT_INT, 1, INT_MAX},
 	{"max_requests", TBL, CF_OPT_INT, 1, INT_MAX},
+	{"cache_ttl", SRV, CF_OPT_INT, 0, 86400},
+	{"cache_ttl", TBL, CF_OPT_INT, 0, 86400},
 	{"max_pages", SRV, CF_OPT_INT, 1, INT_MAX},
 	{"max_pages", TBL, CF_OPT_INT, 1, INT_MAX},
 	{"page_size", SRV, CF_OPT_INT, 1, 1000},
@@ -442,6 +444,8 @@ cf_apply_options(List *options, CfOptions *opts)
 			opts->max_requests = atoi(value);
 		else if (strcmp(name, "max_pages") == 0)
 			opts->max_pages = atoi(value);
+		else if (strcmp(name, "cache_ttl") == 0)
+			opts->cache_ttl = atoi(value);
 		else if (strcmp(name, "page_size") == 0)
 			opts->page_size = atoi(value);
 		else if (strcmp(name, "pushdown") == 0)

@@ -503,6 +503,19 @@ cf_counters_add(CfCounters *to, const CfCounters *from)
 	to->budget_wait_us += from->budget_wait_us;
 	to->connections_opened += from->connections_opened;
 	to->connections_reused += from->connections_reused;
+	to->cache_hits += from->cache_hits;
+	to->cache_misses += from->cache_misses;
+}
+
+/* A page the response cache answered (hit) or did not have. */
+void
+cf_stats_cache(CfConnection *conn, bool hit)
+{
+	CfCounters	d = {0};
+
+	d.cache_hits = hit ? 1 : 0;
+	d.cache_misses = hit ? 0 : 1;
+	cf_stats_add(conn, &d);
 }
 
 /* An attempt started; retry says it is not the request's first. */

@@ -52,6 +52,7 @@ EXCLUDED = {
     "hostile": "switches the emulator's case folding (emulator config) and creates names outside the document's examples",
     "surprises": "api_token_file and pg_dump read the test bed's files; writes and rollbacks outside the document's examples",
     "diagnostics": "rate budget and check(): fault rules (403/404/429/503) and emulator config (rate limits, latency)",
+    "cache": "the response cache: answers that are not requests, a 503 fault rule, a second role's token",
     "reliability": "writes of unknown outcome and wrong JSON types: cut-off, dropped and wrong-typed answers injected with fault rules, emulator latency",
 }
 
