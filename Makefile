@@ -8,6 +8,7 @@ OBJS = \
 	src/cloudflare_fdw.o \
 	src/connection.o \
 	src/convert.o \
+	src/count.o \
 	src/cache.o \
 	src/diag.o \
 	src/http.o \
@@ -33,7 +34,7 @@ SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl json-c)
 
 # pg_regress suite, one file per topic, run against the throwaway cluster
 # by mk/project.mk (make test).
-REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability direct cache
+REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability direct cache count
 REGRESS_OPTS = --inputdir=. --load-extension=cloudflare_fdw
 
 # Debian's PGXS would build LLVM bitcode with clang; the FDW gains nothing

@@ -74,42 +74,42 @@ SELECT id, name FROM orgs;
 -- not JSON: an error, with the parser's words in the detail
 \set VERBOSITY default
 \! python3 test/bodies.py trailing_comma -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 test/bodies.py leading_zero -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 test/bodies.py control_char -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 test/bodies.py bad_escape -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 test/bodies.py after_value -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 test/bodies.py deep -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 -- a body that ends inside the value is retried (max_retries 1), then fails
 \! python3 emulator/ctl.py clear
 \! python3 test/bodies.py unclosed -1
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 emulator/ctl.py faults-clear
 \! python3 emulator/ctl.py log
 -- once, then the real page: the retry reads it
 \! python3 test/bodies.py unclosed
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 
 -- JSON the scan cannot use
 \! python3 test/bodies.py not_object_item
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 test/bodies.py no_result
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 test/bodies.py result_object
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \! python3 test/bodies.py success_false
-SELECT count(*) FROM orgs;
+SELECT count(id) FROM orgs;
 \set VERBOSITY terse
 
 -- the backend is fine, and the real pages read as before

@@ -143,12 +143,19 @@ cf_cache_region_init(CfCacheRegion *r, LWLock *lock)
 void
 cf_cache_init(void)
 {
+	/*
+	 * Preloaded, it sizes shared memory, fixed at server start; loaded
+	 * later, a backend's own region, made at its first use (a variable of
+	 * the server's start cannot be made after it).
+	 */
 	DefineCustomIntVariable("cloudflare_fdw.cache_size",
 							"Memory for the response cache (pages of scans with cache_ttl).",
 							"Shared by every backend when cloudflare_fdw is in shared_preload_libraries, else per backend.",
 							&cf_cache_size_kb,
 							65536, 64, INT_MAX / 1024,
-							PGC_POSTMASTER, GUC_UNIT_KB,
+							process_shared_preload_libraries_in_progress
+							? PGC_POSTMASTER : PGC_SUSET,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;

@@ -205,6 +205,10 @@ static void cloudflareExplainForeignScan(ForeignScanState *node,
 static List *cloudflareImportForeignSchema(ImportForeignSchemaStmt *stmt,
 										   Oid serverOid);
 
+static ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid foreigntableid, ForeignPath *best_path,
+								 List *tlist, List *scan_clauses,
+								 Plan *outer_plan);
 static void cf_estimate(PlannerInfo *root, RelOptInfo *baserel,
 						CfRelInfo *info, List *pushed,
 						double *requests, double *remote_rows);
@@ -280,6 +284,7 @@ cloudflare_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = cloudflareEndForeignScan;
 	routine->ExplainForeignScan = cloudflareExplainForeignScan;
 	routine->ImportForeignSchema = cloudflareImportForeignSchema;
+	routine->GetForeignUpperPaths = cf_count_upper_paths;
 
 	cf_modify_routines(routine);
 
@@ -570,6 +575,19 @@ static ForeignScan *
 cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 						 Oid foreigntableid, ForeignPath *best_path,
 						 List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	/* a count(*) the API answers (count.c) */
+	if (IS_UPPER_REL(baserel))
+		return cf_count_plan(baserel, best_path, tlist, outer_plan);
+	return cf_base_plan(root, baserel, foreigntableid, best_path, tlist,
+						scan_clauses, outer_plan);
+}
+
+/* GetForeignPlan of a scan of the table itself. */
+static ForeignScan *
+cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+			 ForeignPath *best_path, List *tlist, List *scan_clauses,
+			 Plan *outer_plan)
 {
 	CfRelInfo  *info = (CfRelInfo *) baserel->fdw_private;
 	const CfResource *res = info->res;
@@ -1120,6 +1138,11 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 	ListCell   *lc;
 	int			i;
 
+	if (cf_is_count_plan(priv))
+	{
+		cf_count_begin(node, eflags);
+		return;
+	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
@@ -2032,6 +2055,9 @@ cloudflareIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	MemoryContext old;
 
+	if (cf_is_count_plan(((ForeignScan *) node->ss.ps.plan)->fdw_private))
+		return cf_count_iterate(node);
+
 	if (!st->started)
 	{
 		cf_scan_start(st, node->ss.ps.ps_ExprContext);
@@ -2104,6 +2130,11 @@ cloudflareReScanForeignScan(ForeignScanState *node)
 {
 	CfScanState *st = (CfScanState *) node->fdw_state;
 
+	if (cf_is_count_plan(((ForeignScan *) node->ss.ps.plan)->fdw_private))
+	{
+		cf_count_rescan(node);
+		return;
+	}
 	st->started = false;
 }
 
@@ -2112,7 +2143,8 @@ cloudflareEndForeignScan(ForeignScanState *node)
 {
 	CfScanState *st = (CfScanState *) node->fdw_state;
 
-	if (st == NULL)
+	if (st == NULL ||
+		cf_is_count_plan(((ForeignScan *) node->ss.ps.plan)->fdw_private))
 		return;
 	MemoryContextReset(st->batch_cxt);
 }
@@ -2128,7 +2160,14 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	List	   *priv = ((ForeignScan *) node->ss.ps.plan)->fdw_private;
 	CfScanState *st = (CfScanState *) node->fdw_state;
-	const char *fanout = strVal(list_nth(priv, CfScanPrivateFanout));
+	const char *fanout;
+
+	if (cf_is_count_plan(priv))
+	{
+		cf_count_explain(node, es);
+		return;
+	}
+	fanout = strVal(list_nth(priv, CfScanPrivateFanout));
 
 	ExplainPropertyText("Cloudflare API",
 						strVal(list_nth(priv, CfScanPrivateRequest)), es);

@@ -447,6 +447,23 @@ extern void cf_page_row(const CfPage *page, CfSpan item, CfPathNode *paths,
 extern void cf_modify_routines(FdwRoutine *routine);
 
 /* ----------------------------------------------------------------------
+ * count.c: count(*) from result_info.total_size.
+ * ----------------------------------------------------------------------
+ */
+
+struct ExplainState;
+extern void cf_count_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+								 RelOptInfo *input_rel, RelOptInfo *output_rel,
+								 void *extra);
+extern bool cf_is_count_plan(List *fdw_private);
+extern ForeignScan *cf_count_plan(RelOptInfo *foreignrel, ForeignPath *best_path,
+								  List *tlist, Plan *outer_plan);
+extern void cf_count_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *cf_count_iterate(ForeignScanState *node);
+extern void cf_count_rescan(ForeignScanState *node);
+extern void cf_count_explain(ForeignScanState *node, struct ExplainState *es);
+
+/* ----------------------------------------------------------------------
  * cloudflare_fdw.c: shared helpers of the scan, used by modify.c too.
  * ----------------------------------------------------------------------
  */

@@ -78,6 +78,49 @@ cf_create_foreignscan_path(PlannerInfo *root, RelOptInfo *rel, double rows,
 }
 
 /*
+ * cf_create_foreign_upper_path
+ *		create_foreign_upper_path without what the newer majors add: no
+ *		disabled nodes (18), no restriction info of its own (17).
+ */
+static inline ForeignPath *
+cf_create_foreign_upper_path(PlannerInfo *root, RelOptInfo *rel,
+							 PathTarget *target, double rows, Cost startup,
+							 Cost total, List *fdw_private)
+{
+#if PG_VERSION_NUM >= 180000
+	return create_foreign_upper_path(root, rel, target, rows, 0, startup,
+									 total, NIL, NULL, NIL, fdw_private);
+#elif PG_VERSION_NUM >= 170000
+	return create_foreign_upper_path(root, rel, target, rows, startup,
+									 total, NIL, NULL, NIL, fdw_private);
+#else
+	return create_foreign_upper_path(root, rel, target, rows, startup,
+									 total, NIL, NULL, fdw_private);
+#endif
+}
+
+/*
+ * cf_upper_scan_user
+ *		cf_scan_user of a scan without a base relation (an aggregate pushed
+ *		to the API): on 15 the user comes from the range table entry of the
+ *		relation it counts (rti).
+ */
+static inline Oid
+cf_upper_scan_user(ForeignScan *plan, EState *estate, Index rti)
+{
+	Oid			userid;
+
+#if PG_VERSION_NUM >= 160000
+	(void) estate;
+	(void) rti;
+	userid = plan->checkAsUser;
+#else
+	userid = exec_rt_fetch(rti, estate)->checkAsUser;
+#endif
+	return OidIsValid(userid) ? userid : GetUserId();
+}
+
+/*
  * cf_scan_user
  *		The role whose user mapping a scan uses: the view owner's when the
  *		table is read through a view, else the current user, as postgres_fdw.

@@ -18,7 +18,7 @@ IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cf_token INTO cf_token;
 ALTER FOREIGN TABLE cf_token.organizations OPTIONS (ADD page_size '5');
 \! python3 test/contract/tap.py clear
 \! python3 emulator/ctl.py clear
-SELECT count(*) AS organizations FROM cf_token.organizations;
+SELECT count(id) AS organizations FROM cf_token.organizations;
 SELECT name FROM cf_token.organizations WHERE name LIKE 'Globex%' ORDER BY name;
 SELECT name FROM cf_token.organizations WHERE parent_id IS NULL ORDER BY name;
 SELECT name FROM cf_token.organizations
