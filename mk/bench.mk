@@ -33,3 +33,11 @@ bench-smoke:
 
 soak:
 	@bash bench/soak.sh
+
+# make bench-dashboard: a dashboard's refreshes with and without the
+# response cache (bench/dashboard.sh, bench/dashboard.py); writes
+# bench/results/dashboard.{md,json}.
+.PHONY: bench-dashboard
+
+bench-dashboard:
+	@bash bench/dashboard.sh
