@@ -9,7 +9,9 @@
  * paths) and the resource's wrapper, all read from the resource table in
  * resources.c.  UPDATE and DELETE find their object through row-identity
  * columns the scan fetches (the id, plus organization_id when the call's
- * path needs it).  Whatever the API cannot express is refused at plan time,
+ * path needs it); a DELETE whose WHERE clause is exactly that key is a
+ * direct modification instead, the delete call without a scan (at the end
+ * of this file).  Whatever the API cannot express is refused at plan time,
  * and every value the API would refuse is checked before anything is sent.
  *
  * Cloudflare's writes are not transactional: a ROLLBACK does not undo a
@@ -17,7 +19,10 @@
  * changed.  So every write callback runs under PG_TRY, and an error raised
  * after this statement wrote something gets a DETAIL naming those objects.
  * The transport never retries a POST that may have reached the server, so
- * nothing is created twice.
+ * nothing is created twice; a write sent without a readable answer is an
+ * error that says the change may have been made (cf_describe_write names
+ * the object and the SELECT that checks it).  Every write empties its
+ * server's pages from the response cache.
  *
  * IDENTIFICATION
  *		  src/modify.c
