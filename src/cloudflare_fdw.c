@@ -59,13 +59,7 @@
 
 PG_MODULE_MAGIC;
 
-/*
- * Planner cost units.  A request to Cloudflare costs far more than reading
- * a local page: the per-request cost is what makes a parameterized nested
- * loop win for a few outer rows and a single fan-out win for many.
- */
-#define CF_STARTUP_COST		10.0
-#define CF_REQUEST_COST		100.0
+/* Planner cost of a row (CF_STARTUP_COST and CF_REQUEST_COST: cloudflare_fdw.h). */
 #define CF_ROW_COST			0.01
 
 /* Organizations a fan-out is assumed to cover when nothing says better. */

@@ -446,6 +446,15 @@ extern void cf_page_row(const CfPage *page, CfSpan item, CfPathNode *paths,
 
 extern void cf_modify_routines(FdwRoutine *routine);
 
+/*
+ * Planner cost units, of the scan and of count.c's path.  A request to
+ * Cloudflare costs far more than reading a local page: the per-request cost
+ * is what makes a parameterized nested loop win for a few outer rows and a
+ * single fan-out win for many.
+ */
+#define CF_STARTUP_COST		10.0
+#define CF_REQUEST_COST		100.0
+
 /* ----------------------------------------------------------------------
  * count.c: count(*) from result_info.total_size.
  * ----------------------------------------------------------------------

@@ -51,9 +51,6 @@ enum CfCountPrivateIndex
 
 #define CF_COUNT_MARKER "count"
 
-/* The scan's cost units (cloudflare_fdw.c): one request. */
-#define CF_STARTUP_COST		10.0
-#define CF_REQUEST_COST		100.0
 
 /* Executor state of a count (ForeignScanState.fdw_state). */
 typedef struct CfCountState
