@@ -28,9 +28,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from soak import Emulator
+
 DB = "cf_dashboard"
 
 # (panel, SQL, the fewest requests that answer it with ORGS organizations
@@ -83,38 +83,6 @@ def psql(sql, db=DB, check=True):
     return p.stdout
 
 
-class Emulator:
-    def __init__(self, work, args):
-        self.port_file = os.path.join(work, "emulator.url")
-        self.logf = open(os.path.join(work, "emulator.log"), "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "emulator", "cf_emulator.py"), "--port", "0",
-             "--port-file", self.port_file, "--log-limit", "100000"] + args,
-            stdout=self.logf, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise SystemExit("dashboard: the emulator did not start")
-            time.sleep(0.1)
-        with open(self.port_file) as f:
-            self.url = f.read().strip()
-
-    def ctl(self, method, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(self.url + "/__emulator" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read() or b"null")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.logf.close()
-
-
 def run_panels(panels, clients):
     """Runs the panels in CLIENTS backends; returns (wall s, [seconds per panel])."""
     share = [panels[i::clients] for i in range(clients)]
@@ -161,8 +129,9 @@ def main():
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="cf_dashboard.")
-    emu = Emulator(work, ["--seed", "5", "--orgs", str(a.orgs), "--roots", "3",
-                          "--members-per-org", "5", "--accounts-per-org", "2", "--memberships", "30"])
+    emu = Emulator(work, "emulator", ["--seed", "5", "--orgs", str(a.orgs), "--roots", "3",
+                          "--members-per-org", "5", "--accounts-per-org", "2", "--memberships", "30"],
+                   log_limit=100000)
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "phases": []}
     try:
         psql("DROP DATABASE IF EXISTS %s WITH (FORCE);\nCREATE DATABASE %s;\n" % (DB, DB), db="postgres")

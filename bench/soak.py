@@ -121,12 +121,14 @@ def log(msg):
 
 
 class Emulator:
-    def __init__(self, work, name, args):
+    """An emulator of our own, on a free port; bench/dashboard.py uses it too."""
+
+    def __init__(self, work, name, args, log_limit=1000):
         self.port_file = os.path.join(work, name + ".url")
         self.log = open(os.path.join(work, name + ".log"), "w")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "emulator", "cf_emulator.py"), "--port", "0",
-             "--port-file", self.port_file, "--log-limit", "1000"] + args,
+             "--port-file", self.port_file, "--log-limit", str(log_limit)] + args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while not os.path.exists(self.port_file):
