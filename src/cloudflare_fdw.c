@@ -25,6 +25,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
@@ -79,15 +80,24 @@ PG_MODULE_MAGIC;
 typedef enum CfScanPrivateIndex
 {
 	CfScanPrivateResource,		/* Integer: CfResourceId */
-	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like) */
+	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like,
+								 * bound) */
 	CfScanPrivateRetrieved,		/* IntList of attnums to convert */
 	CfScanPrivatePageSize,		/* Integer */
 	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
 	CfScanPrivateRequest,		/* String: the request, for EXPLAIN */
 	CfScanPrivateFanout,		/* String: how it fans out, or "" */
 	CfScanPrivateEstRequests,	/* Integer: estimated requests per scan */
-	CfScanPrivatePushed			/* String: the conditions sent, for EXPLAIN */
+	CfScanPrivatePushed,		/* String: the conditions sent, for EXPLAIN */
+	CfScanPrivateWindows		/* String: a window's requests, for EXPLAIN */
 } CfScanPrivateIndex;
+
+/*
+ * The cost of a path that lacks a filter the API requires: never chosen
+ * while another path has it; chosen anyway, it is refused with the error
+ * that says what to add (cf_base_plan).
+ */
+#define CF_UNUSABLE_COST	1.0e10
 
 /* Planner state of a foreign relation (baserel->fdw_private). */
 typedef struct CfRelInfo
@@ -149,6 +159,9 @@ typedef struct CfScanState
 	bool		fanout;			/* streams come from the organizations list */
 	char	   *query;			/* "&a=b&c=d" filters, escaped */
 	char	   *lookup_id;
+	char	   *path_id;		/* the {id} of a list path (a history) */
+	List	   *windows;		/* "&since=..&before=.." per request, or NIL */
+	int			next_window;	/* of the scope being started */
 	List	   *scopes;			/* organization ids still to visit */
 	List	   *chunks;			/* list paths still to read (a long IN list) */
 	CfStream   *driver;			/* the organizations list of a fan-out */
@@ -203,6 +216,7 @@ static ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid, ForeignPath *best_path,
 								 List *tlist, List *scan_clauses,
 								 Plan *outer_plan);
+static double cf_window_requests(const CfResource *res, List *pushed);
 static void cf_estimate(PlannerInfo *root, RelOptInfo *baserel,
 						CfRelInfo *info, List *pushed,
 						double *requests, double *remote_rows);
@@ -217,10 +231,17 @@ static List *cf_describe_values(const CfFilterDef *def, Expr *value,
 static char *cf_utf8(char *s);
 static char *cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f,
 								   List *raw, int exprno);
+static void cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
+							  const CfResource *res, List *pushed,
+							  bool pushdown);
 static void cf_describe_request(const CfResource *res, List *pushed,
 								int page_size, int order, bool desc,
 								char **request, char **fanout,
-								char **conditions);
+								char **conditions, char **windows);
+static void cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc);
+static char *cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
+								char *lower_label, char *upper_label,
+								char **windows);
 static void cf_append_param(StringInfo buf, const char *name,
 							const char *value, bool escape);
 static List *cf_datum_values(Datum value, Oid type, bool is_array);
@@ -347,6 +368,7 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 	List	   *pushed_rinfos = NIL;
 	ListCell   *lc;
 	int			page_size = Max(Min(info->opts.page_size, res->max_page_size), 1);
+	double		windows = cf_window_requests(res, pushed);
 
 	foreach(lc, pushed)
 	{
@@ -411,17 +433,58 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 		if (res->embedded_field)
 			*requests = org_pages;
 		else
-			*requests = org_pages + CF_FANOUT_ORGS *
-				Max(1.0, ceil(per_scope * sel / page_size));
+			*requests = org_pages + CF_FANOUT_ORGS * windows *
+				(res->paging == CF_PAGING_ONCE ? 1.0
+				 : Max(1.0, ceil(per_scope * sel / page_size)));
 	}
 	else
 	{
 		*remote_rows = scopes * per_scope * sel;
-		*requests = scopes * Max(1.0, ceil(per_scope * sel / page_size));
+		*requests = scopes * windows *
+			(res->paging == CF_PAGING_ONCE ? 1.0
+			 : Max(1.0, ceil(per_scope * sel / page_size)));
 		if (res->scope_column == NULL)
 			*requests = Max(*requests, in_requests);
 	}
 	*remote_rows = clamp_row_est(*remote_rows);
+}
+
+/*
+ * cf_window_requests
+ *		The requests a window needs per scope: the number of windows its
+ *		constant bounds make (the usage's 31 days each), three (a quarter)
+ *		when they are known only at run time, else one.
+ */
+static double
+cf_window_requests(const CfResource *res, List *pushed)
+{
+	CfWindowBounds wb;
+	List	   *frags;
+	char	   *why;
+	ListCell   *lc;
+
+	if (res->window == NULL || res->window->max_days == 0)
+		return 1.0;
+	cf_window_init(&wb);
+	foreach(lc, pushed)
+	{
+		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
+		const CfFilterDef *def = &res->filters[f->filter];
+
+		if (def->op != CF_OP_LOWER && def->op != CF_OP_UPPER)
+			continue;
+		if (!IsA(f->value, Const))
+			return 3.0;
+		if (((Const *) f->value)->constisnull)
+			return 1.0;
+		cf_window_add(&wb, def->op, f->bound,
+					  DatumGetTimestampTz(((Const *) f->value)->constvalue));
+	}
+	if (!wb.has_lower || TIMESTAMP_NOT_FINITE(wb.lower) ||
+		cf_window_fragments(res, &wb, GetCurrentStatementStartTimestamp(),
+							false, &frags, &why) != CF_VALUE_SEND)
+		return 1.0;
+	return Max(1.0, (double) list_length(frags));
 }
 
 /*
@@ -442,6 +505,11 @@ cloudflareGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		info->remote_rows * (CF_ROW_COST + cpu_tuple_cost) +
 		info->remote_rows * cpu_operator_cost *
 		list_length(baserel->baserestrictinfo);
+	if (cf_missing_required(info->res, info->pushed) != NULL)
+	{
+		startup += CF_UNUSABLE_COST;
+		total += CF_UNUSABLE_COST;
+	}
 
 	add_path(baserel, (Path *)
 			 cf_create_foreignscan_path(root, baserel, baserel->rows,
@@ -542,6 +610,7 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 		List	   *pushed;
 		double		requests;
 		double		rows;
+		Cost		startup;
 		Cost		total;
 
 		pushed = cf_classify_clauses(root, baserel, info->res,
@@ -551,11 +620,16 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 		cf_estimate(root, baserel, info, pushed, &requests, &rows);
 		total = CF_STARTUP_COST + requests * CF_REQUEST_COST +
 			rows * (CF_ROW_COST + cpu_tuple_cost);
+		startup = CF_STARTUP_COST + CF_REQUEST_COST;
+		if (cf_missing_required(info->res, pushed) != NULL)
+		{
+			startup += CF_UNUSABLE_COST;
+			total += CF_UNUSABLE_COST;
+		}
 		add_path(baserel, (Path *)
 				 cf_create_foreignscan_path(root, baserel, ppi->ppi_rows,
-											CF_STARTUP_COST + CF_REQUEST_COST,
-											total, NIL, ppi->ppi_req_outer,
-											NIL));
+											startup, total, NIL,
+											ppi->ppi_req_outer, NIL));
 	}
 }
 
@@ -601,6 +675,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	char	   *request;
 	char	   *fanout;
 	char	   *conditions;
+	char	   *windows;
 	double		requests;
 	double		rows;
 	List	   *fdw_private;
@@ -621,8 +696,10 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			fdw_exprs = lappend(fdw_exprs, f->value);
 			exprno = list_length(fdw_exprs) - 1;
 		}
-		filters = lappend(filters, list_make3_int(f->filter, exprno, f->like));
+		filters = lappend(filters, list_make4_int(f->filter, exprno, f->like,
+												  f->bound));
 	}
+	cf_check_required(root, baserel, res, pushed, info->opts.pushdown);
 
 	/* Columns to convert: the output and every clause (all are rechecked). */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
@@ -705,7 +782,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						res->min_page_size);
 
 	cf_describe_request(res, pushed, page_size, order_idx, desc,
-						&request, &fanout, &conditions);
+						&request, &fanout, &conditions, &windows);
 	cf_estimate(root, baserel, info, pushed, &requests, &rows);
 	if (strncmp(request, "no request", 10) == 0)
 		requests = 0;
@@ -716,6 +793,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	fdw_private = lappend(fdw_private, makeString(fanout));
 	fdw_private = lappend(fdw_private, makeInteger((int) Min(requests, INT_MAX)));
 	fdw_private = lappend(fdw_private, makeString(conditions));
+	fdw_private = lappend(fdw_private, makeString(windows));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(scan_clauses, false),
@@ -725,6 +803,44 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							NIL,
 							NIL,
 							outer_plan);
+}
+
+/*
+ * cf_check_required
+ *		Refuses a scan without a filter the API requires: the audit logs'
+ *		lower time bound, a history's source entry.  The API would answer
+ *		400, and guessing a value (a window of the last week, say) would
+ *		silently return fewer rows than the query asks for.
+ */
+static void
+cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
+				  const CfResource *res, List *pushed, bool pushdown)
+{
+	const CfFilterDef *def = cf_missing_required(res, pushed);
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	const char *example;
+
+	if (def == NULL)
+		return;
+	if (def->op == CF_OP_LOWER)
+		example = psprintf("%s >= now() - interval '7 days'", def->column);
+	else
+		example = psprintf("%s = '...'", def->column);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("a scan of foreign table \"%s\" needs a condition on %s",
+					get_rel_name(rte->relid), def->column),
+			 def->op == CF_OP_LOWER
+			 ? errdetail("The Cloudflare API requires %s%s%s for GET %s; it comes from a lower bound on %s (>=, >, = or BETWEEN) with a constant, a parameter or a stable expression.",
+						 res->window->lower_param,
+						 (def->flags & CF_FLT_REQUIRED) ? " and " : " with ",
+						 res->window->upper_param, res->list_path, def->column)
+			 : errdetail("The Cloudflare API requires it for GET %s, from \"%s = value\" with a constant, a parameter or a join.",
+						 res->list_path, def->column),
+			 pushdown
+			 ? errhint("Add a condition such as \"WHERE %s\".", example)
+			 : errhint("Set the table's \"pushdown\" option to true, and add a condition such as \"WHERE %s\".",
+					   example)));
 }
 
 /* ======================================================================
@@ -869,7 +985,7 @@ cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
 static void
 cf_describe_request(const CfResource *res, List *pushed, int page_size,
 					int order, bool desc, char **request, char **fanout,
-					char **conditions)
+					char **conditions, char **windows)
 {
 	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
 	StringInfoData query;
@@ -877,18 +993,25 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 	StringInfoData out;
 	const char *scope = NULL;
 	const char *lookup = NULL;
+	const char *path_id = NULL;
 	bool		scoped = false;
 	bool		single = res->paging == CF_PAGING_NONE;
 	const char *path;
 	ListCell   *lc;
 	int			exprno = 0;
 	StringInfoData conds;
+	CfWindowBounds wb;
+	char	   *lower_label = NULL;
+	char	   *upper_label = NULL;
+	char	   *window_query = NULL;
 
 	initStringInfo(&query);
 	initStringInfo(&fan);
 	initStringInfo(&out);
 	initStringInfo(&conds);
 	*conditions = "";
+	*windows = "";
+	cf_window_init(&wb);
 
 	foreach(lc, pushed)
 	{
@@ -900,6 +1023,31 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 
 		if (f->value)
 			labels = cf_describe_values(def, f->value, exprno++, &raw);
+
+		/* a window's bound: its dates are worked out below */
+		if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
+		{
+			if (IsA(f->value, Const) && ((Const *) f->value)->constisnull)
+			{
+				*request = psprintf("no request: %s compared with NULL matches no row",
+									def->column);
+				*fanout = "";
+				*conditions = "";
+				return;
+			}
+			if (IsA(f->value, Const))
+				cf_window_add(&wb, def->op, f->bound,
+							  DatumGetTimestampTz(((Const *) f->value)->constvalue));
+			else if (def->op == CF_OP_LOWER && lower_label == NULL)
+				lower_label = linitial(labels);
+			else if (def->op == CF_OP_UPPER && upper_label == NULL)
+				upper_label = linitial(labels);
+			/* "=" is both bounds: said once */
+			if (!(def->op == CF_OP_UPPER && f->bound == CF_BOUND_EQ))
+				appendStringInfo(&conds, "%s%s", conds.len ? " AND " : "",
+								 cf_describe_condition(def, f, raw, exprno));
+			continue;
+		}
 
 		/* a constant is judged as the scan will judge it (cf_scan_start) */
 		if (f->value && IsA(f->value, Const))
@@ -950,6 +1098,8 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 			lookup = labels ? linitial(labels) : "NULL";
 			single = true;
 		}
+		else if (def->flags & CF_FLT_PATH_ID)
+			path_id = labels ? linitial(labels) : "NULL";
 		else if (def->flags & CF_FLT_PATH)
 		{
 			scoped = true;
@@ -986,6 +1136,10 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 			appendStringInfo(&query, "&%s=<%d values, up to %d per request>",
 							 def->param, list_length(labels), CF_IN_CHUNK);
 		}
+		else if ((def->op == CF_OP_IN || def->op == CF_OP_NOT_IN) &&
+				 list_length(labels) > CF_IN_CHUNK)
+			appendStringInfo(&query, "&<%s: %d values, more than one request takes: checked locally>",
+							 def->param, list_length(labels));
 		else
 		{
 			foreach(vc, labels)
@@ -993,19 +1147,30 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 		}
 	}
 
+	if (res->window)
+	{
+		window_query = cf_describe_window(res, &wb, lower_label, upper_label,
+										  windows);
+		if (window_query == NULL)
+		{
+			*request = psprintf("no request: %s", *windows);
+			*fanout = "";
+			*conditions = "";
+			*windows = "";
+			return;
+		}
+	}
+
 	if (lookup)
 		path = cf_fill_path_ext(res->item_path, scope, lookup, false);
 	else
 	{
-		path = cf_fill_path_ext(res->list_path, scope, NULL, false);
+		path = cf_fill_path_ext(res->list_path, scope, path_id, false);
 		if (order >= 0)
-		{
-			cf_append_param(&query, res->orders[order].param,
-							res->orders[order].value, false);
-			cf_append_param(&query, res->orders[order].direction_param,
-							desc ? "desc" : "asc", false);
-		}
-		if (!single)
+			cf_append_order(&query, &res->orders[order], desc);
+		if (window_query)
+			appendStringInfoString(&query, window_query);
+		if (!single && res->paging != CF_PAGING_ONCE)
 			appendStringInfo(&query, "&%s=%d", res->page_param, page_size);
 	}
 
@@ -1038,6 +1203,66 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 }
 
 /*
+ * cf_append_order
+ *		Appends the parameters that ask for an order: "&order=name&direction=
+ *		asc", or the direction alone where the API has one order.
+ */
+static void
+cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc)
+{
+	if (order->param)
+		cf_append_param(buf, order->param, order->value, false);
+	cf_append_param(buf, order->direction_param, desc ? "desc" : "asc", false);
+}
+
+/*
+ * cf_describe_window
+ *		The window's parameters as EXPLAIN shows them ("&since=2026-01-01&
+ *		before=2026-02-01", or "&since=$1&before=..." for values known at run
+ *		time), with *windows saying how the scan splits it into requests or
+ *		that the API's default applies.  NULL when no time can match, with
+ *		*windows saying why.
+ */
+static char *
+cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
+				   char *lower_label, char *upper_label, char **windows)
+{
+	const CfWindowDef *w = res->window;
+	List	   *frags;
+	char	   *why;
+	char	   *line;
+
+	if (lower_label != NULL || upper_label != NULL)
+	{
+		char	   *lower = lower_label ? lower_label
+			: cf_window_day(res, wb, CF_OP_LOWER);
+		char	   *upper = upper_label ? upper_label
+			: cf_window_day(res, wb, CF_OP_UPPER);
+
+		if (w->max_days > 0)
+			*windows = psprintf("windows of at most %d days, from the values",
+								w->max_days);
+		return psprintf("&%s=%s&%s=%s", w->lower_param, lower,
+						w->upper_param, upper);
+	}
+	if (cf_window_fragments(res, wb, GetCurrentStatementStartTimestamp(), true,
+							&frags, &why) == CF_VALUE_NO_MATCH)
+	{
+		*windows = why;
+		return NULL;
+	}
+	if (frags == NIL)
+	{
+		*windows = w->default_text ? (char *) w->default_text : "";
+		return "";
+	}
+	line = cf_window_describe(res, frags);
+	if (line)
+		*windows = line;
+	return linitial(frags);
+}
+
+/*
  * cf_describe_condition
  *		A pushed condition as EXPLAIN VERBOSE shows it: the resource column,
  *		the operator and the constant (or $n, numbered as in the request).
@@ -1052,7 +1277,28 @@ cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f, List *raw,
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, quote_identifier(def->column));
-	if (def->op == CF_OP_IS_NULL)
+	if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
+	{
+		static const char *const ops[] = {"?", ">", ">=", "<", "<=", "="};
+
+		appendStringInfo(&buf, " %s %s", ops[f->bound],
+						 constant ? quote_literal_cstr(linitial(raw))
+						 : psprintf("$%d", exprno));
+	}
+	else if (def->op == CF_OP_NE)
+		appendStringInfo(&buf, " <> %s", constant ? quote_literal_cstr(linitial(raw))
+						 : psprintf("$%d", exprno));
+	else if (def->op == CF_OP_NOT_IN && !constant)
+		appendStringInfo(&buf, " <> ALL ($%d)", exprno);
+	else if (def->op == CF_OP_NOT_IN)
+	{
+		appendStringInfoString(&buf, " NOT IN (");
+		foreach(lc, raw)
+			appendStringInfo(&buf, "%s%s", lc == list_head(raw) ? "" : ", ",
+							 quote_literal_cstr(lfirst(lc)));
+		appendStringInfoChar(&buf, ')');
+	}
+	else if (def->op == CF_OP_IS_NULL)
 		appendStringInfoString(&buf, " IS NULL");
 	else if (f->like != CF_LIKE_NONE)
 		appendStringInfo(&buf, " %s %s", f->like == CF_LIKE_ICASE ? "ILIKE" : "LIKE",
@@ -1089,6 +1335,9 @@ cf_datum_values(Datum value, Oid type, bool is_array)
 
 	if (!is_array)
 	{
+		/* a time goes out as the API writes one: RFC 3339, in UTC */
+		if (type == TIMESTAMPTZOID)
+			return list_make1(cf_timestamptz_rfc3339(DatumGetTimestampTz(value)));
 		getTypeOutputInfo(type, &outfunc, &isvarlena);
 		return list_make1(OidOutputFunctionCall(outfunc, value));
 	}
@@ -1184,7 +1433,8 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 		cf_conv_init(&st->convs[i], st->rel, attnum, path);
 		cf_conv_set_doc_type(&st->convs[i], cf_resource_field_type(st->res, path));
 		if (col != NULL)
-			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
+			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE |
+													 CF_COL_PAGE_INFO);
 		i++;
 	}
 	st->paths = cf_path_tree(st->convs, st->nconvs);
@@ -1240,6 +1490,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	List	   *split = NIL;
 	ListCell   *lc;
 	MemoryContext old;
+	CfWindowBounds wb;
 
 	MemoryContextReset(st->batch_cxt);
 	MemoryContextReset(st->scan_cxt);
@@ -1249,6 +1500,9 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	st->budget_used = 0;
 	st->fanout = false;
 	st->lookup_id = NULL;
+	st->path_id = NULL;
+	st->windows = NIL;
+	st->next_window = 0;
 	st->scopes = NIL;
 	st->chunks = NIL;
 	st->driver = NULL;
@@ -1257,6 +1511,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	for (int i = 0; i < st->nconvs; i++)
 		st->echo[i] = NULL;
 	initStringInfo(&query);
+	cf_window_init(&wb);
 
 	foreach(lc, st->filters)
 	{
@@ -1264,6 +1519,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 		const CfFilterDef *def = &res->filters[linitial_int(f)];
 		int			exprno = lsecond_int(f);
 		int			like = lthird_int(f);
+		int			bound = lfourth_int(f);
 		List	   *values = NIL;
 		List	   *kept = NIL;
 		ListCell   *vc;
@@ -1282,6 +1538,19 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 			MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 			d = ExecEvalExpr(es, econtext, &isnull);
 			MemoryContextSwitchTo(st->scan_cxt);
+
+			/* a window's bound: the dates are worked out after the loop */
+			if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
+			{
+				if (isnull)
+				{
+					st->empty = true;
+					break;
+				}
+				Assert(type == TIMESTAMPTZOID);
+				cf_window_add(&wb, def->op, bound, DatumGetTimestampTz(d));
+				continue;
+			}
 			if (!isnull)
 				values = cf_datum_values(d, type, def->op == CF_OP_IN);
 			foreach(vc, values)
@@ -1303,6 +1572,8 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 
 		if (def->flags & CF_FLT_LOOKUP)
 			st->lookup_id = linitial(kept);
+		else if (def->flags & CF_FLT_PATH_ID)
+			st->path_id = linitial(kept);
 		else if (def->flags & CF_FLT_PATH)
 		{
 			scoped = true;
@@ -1354,6 +1625,9 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 				if (split == NIL || strcmp(strVal(llast(split)), lfirst(vc)) != 0)
 					split = lappend(split, makeString(lfirst(vc)));
 		}
+		else if ((def->op == CF_OP_IN || def->op == CF_OP_NOT_IN) &&
+				 list_length(kept) > CF_IN_CHUNK)
+			continue;			/* too long for one URL: checked locally */
 		else
 		{
 			foreach(vc, kept)
@@ -1374,6 +1648,15 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 		}
 	}
 
+	if (!st->empty && res->window)
+	{
+		char	   *why;
+
+		if (cf_window_fragments(res, &wb, GetCurrentStatementStartTimestamp(),
+								false, &st->windows, &why) == CF_VALUE_NO_MATCH)
+			st->empty = true;
+	}
+
 	if (!st->empty)
 	{
 		const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
@@ -1390,12 +1673,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 		else
 		{
 			if (st->order >= 0)
-			{
-				cf_append_param(&query, res->orders[st->order].param,
-								res->orders[st->order].value, false);
-				cf_append_param(&query, res->orders[st->order].direction_param,
-								st->order_desc ? "desc" : "asc", false);
-			}
+				cf_append_order(&query, &res->orders[st->order], st->order_desc);
 			st->query = query.data;
 
 			if (res->scope_column == NULL && split != NIL)
@@ -1474,12 +1752,14 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 
 	initStringInfo(&path);
 	appendStringInfoString(&path, s->path);
-	if (!s->single && paging != CF_PAGING_NONE)
+	if (!s->single && paging != CF_PAGING_NONE && paging != CF_PAGING_ONCE)
 	{
 		appendStringInfo(&path, "%c%s=%d", strchr(s->path, '?') ? '&' : '?',
 						 page_param, page_size);
 		if (paging == CF_PAGING_TOKEN && s->token)
 			appendStringInfo(&path, "&page_token=%s", cf_url_escape(s->token));
+		else if (paging == CF_PAGING_CURSOR && s->token)
+			appendStringInfo(&path, "&cursor=%s", cf_url_escape(s->token));
 		else if (paging == CF_PAGING_PAGE)
 			appendStringInfo(&path, "&page=%d", s->page);
 	}
@@ -1577,16 +1857,20 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	s->items = page->items;
 	s->nitems = page->nitems;
 
-	if (paging == CF_PAGING_TOKEN)
+	if (paging == CF_PAGING_ONCE)
+		s->done = true;
+	else if (paging == CF_PAGING_TOKEN || paging == CF_PAGING_CURSOR)
 	{
-		const char *next = page->next_page_token;
+		const char *next = paging == CF_PAGING_TOKEN ? page->next_page_token
+			: page->next_cursor;
 
 		if (next == NULL || next[0] == '\0' || s->nitems == 0)
 			s->done = true;
 		else if (s->token && strcmp(next, s->token) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Cloudflare API returned the same next_page_token it was sent while paging foreign table \"%s\"",
+					 errmsg("Cloudflare API returned the same %s it was sent while paging foreign table \"%s\"",
+							paging == CF_PAGING_TOKEN ? "next_page_token" : "cursor",
 							RelationGetRelationName(st->rel)),
 					 errdetail("GET %s: the scan stopped after %lld pages instead of looping.",
 							   s->path, (long long) s->pages)));
@@ -1894,6 +2178,7 @@ cf_fetch_round(CfScanState *st)
 	{
 		char	   *scope;
 		char	   *path;
+		char	   *query;
 
 		if (st->chunks != NIL)
 		{
@@ -1913,12 +2198,21 @@ cf_fetch_round(CfScanState *st)
 			}
 			break;
 		}
+		/* a scope's streams: one per window of time, or just one */
 		scope = linitial(st->scopes);
-		st->scopes = list_delete_first(st->scopes);
 		old = MemoryContextSwitchTo(st->scan_cxt);
-		path = cf_fill_path(res->list_path, scope, NULL);
-		if (st->query && st->query[0])
-			path = psprintf("%s?%s", path, st->query + 1);
+		path = cf_fill_path(res->list_path, scope, st->path_id);
+		query = st->query ? st->query : "";
+		if (st->windows != NIL)
+			query = psprintf("%s%s", query,
+							 (char *) list_nth(st->windows, st->next_window++));
+		if (st->next_window >= list_length(st->windows))
+		{
+			st->next_window = 0;
+			st->scopes = list_delete_first(st->scopes);
+		}
+		if (query[0])
+			path = psprintf("%s?%s", path, query + 1);
 		st->active[st->nactive++] = cf_new_stream(st, path, scope,
 												  res->paging == CF_PAGING_NONE);
 		MemoryContextSwitchTo(old);
@@ -2017,6 +2311,18 @@ cf_store_row(CfScanState *st, const char *scope, CfPage *page, CfSpan item,
 		int			att = conv->attnum - 1;
 		const char *text = NULL;
 
+		if (conv->filter_only & CF_COL_PAGE_INFO)
+		{
+			CfSpan		v;
+
+			/* a field of the page's result_info, the same for its rows */
+			st->current_conv = conv;
+			if (page->has_info &&
+				cf_page_field(page, page->info, conv->path[0], &v))
+				values[att] = cf_text_to_datum(page->text + v.off, v.len, conv,
+											   &nulls[att]);
+			continue;
+		}
 		if (conv->filter_only & CF_COL_SCOPE)
 			text = scope;
 		else if (conv->filter_only & CF_COL_FILTER_ONLY)
@@ -2167,6 +2473,9 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 						strVal(list_nth(priv, CfScanPrivateRequest)), es);
 	if (fanout[0] != '\0')
 		ExplainPropertyText("Cloudflare Fan-out", fanout, es);
+	if (strVal(list_nth(priv, CfScanPrivateWindows))[0] != '\0')
+		ExplainPropertyText("Cloudflare Window",
+							strVal(list_nth(priv, CfScanPrivateWindows)), es);
 	/*
 	 * The Filter line above is the local recheck of every row; VERBOSE says
 	 * which of its conditions the request carries as well.

@@ -21,6 +21,7 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
+#include "utils/timestamp.h"
 
 #ifndef CF_FDW_VERSION
 #define CF_FDW_VERSION "unknown"
@@ -45,6 +46,10 @@ typedef enum CfResourceId
 	CF_RES_ORGANIZATION_PROFILES,
 	CF_RES_ORGANIZATION_MEMBERS,
 	CF_RES_MEMBERSHIPS,
+	CF_RES_ORGANIZATION_AUDIT_LOGS,
+	CF_RES_ORGANIZATION_AUDIT_LOG_HISTORY,
+	CF_RES_ORGANIZATION_USAGE,
+	CF_RES_ORGANIZATION_SHARES,
 	CF_RES_COUNT
 } CfResourceId;
 
@@ -53,6 +58,8 @@ typedef enum CfPaging
 {
 	CF_PAGING_TOKEN,			/* page_size + page_token/next_page_token */
 	CF_PAGING_PAGE,				/* page + per_page (memberships) */
+	CF_PAGING_CURSOR,			/* limit + cursor/result_info.cursor */
+	CF_PAGING_ONCE,				/* the whole list in one answer */
 	CF_PAGING_NONE				/* single object (a profile) */
 } CfPaging;
 
@@ -73,6 +80,9 @@ typedef enum CfPaging
  */
 #define CF_COL_DOC_OBJECT	0x80	/* jsonb holding a JSON object */
 #define CF_COL_DOC_ARRAY	0x100	/* jsonb holding a JSON array */
+
+/* A field of the page's result_info (json_path), the same for its rows. */
+#define CF_COL_PAGE_INFO	0x200
 
 /* JSON types, as the document declares them for a field. */
 typedef enum CfDocType
@@ -108,7 +118,11 @@ typedef enum CfFilterOp
 	CF_OP_PREFIX,				/* col LIKE 'abc%' */
 	CF_OP_SUFFIX,				/* col LIKE '%abc' */
 	CF_OP_CONTAINS,				/* col LIKE '%abc%' */
-	CF_OP_IS_NULL				/* col IS NULL */
+	CF_OP_IS_NULL,				/* col IS NULL */
+	CF_OP_NE,					/* col <> value: the param.not variant */
+	CF_OP_NOT_IN,				/* col <> ALL(array) / col NOT IN (...) */
+	CF_OP_LOWER,				/* col >= / > / = time: the window's start */
+	CF_OP_UPPER					/* col <= / < / = time: the window's end */
 } CfFilterOp;
 
 /* Filter flags. */
@@ -116,6 +130,10 @@ typedef enum CfFilterOp
 #define CF_FLT_LOOKUP			0x02	/* EQ becomes GET <item path> */
 #define CF_FLT_PATH				0x04	/* value goes into the path, not query */
 #define CF_FLT_NONEMPTY			0x08	/* no row has an empty value here */
+#define CF_FLT_PATH_ID			0x10	/* value goes into the list path's {id} */
+#define CF_FLT_REQUIRED			0x20	/* the API needs it: no scan without it */
+#define CF_FLT_UUID				0x40	/* the document's format: uuid */
+#define CF_FLT_IPV4				0x80	/* sent only for an IPv4 address */
 
 typedef struct CfFilterDef
 {
@@ -128,11 +146,26 @@ typedef struct CfFilterDef
 	int			max_length;		/* the document's maxLength (characters), 0: none */
 } CfFilterDef;
 
+/*
+ * A time window the API needs as two dates (since/before, from/to), taken
+ * from the WHERE clause on one timestamptz column (CF_OP_LOWER/UPPER
+ * filters) and widened to whole UTC days; every bound stays a local recheck.
+ */
+typedef struct CfWindowDef
+{
+	const char *column;			/* action_time, charge_period_start */
+	const char *lower_param;	/* since, from */
+	const char *upper_param;	/* before, to */
+	bool		upper_inclusive;	/* to is the last day; before the day after */
+	int			max_days;		/* days one request may span, 0: any */
+	const char *default_text;	/* EXPLAIN, when no bound is sent */
+} CfWindowDef;
+
 /* Orders the API can produce. */
 typedef struct CfOrderDef
 {
 	const char *column;
-	const char *param;			/* order_by / order */
+	const char *param;			/* order_by / order, or NULL: direction only */
 	const char *value;			/* account_name / account.name / id */
 	const char *direction_param;	/* direction */
 } CfOrderDef;
@@ -147,7 +180,7 @@ typedef struct CfResource
 	CfPaging	paging;
 	int			max_page_size;
 	int			min_page_size;
-	const char *page_param;		/* page_size / per_page */
+	const char *page_param;		/* page_size / per_page / limit */
 	const char *scope_column;	/* column filled from the path, or NULL */
 	const CfColumnDef *columns;
 	int			ncolumns;
@@ -156,6 +189,7 @@ typedef struct CfResource
 	const CfOrderDef *orders;
 	int			norders;
 	double		default_rows;	/* planner estimate per scope */
+	const CfWindowDef *window;	/* a time window the requests carry, or NULL */
 
 	/*
 	 * Unscoped scans of a scoped resource fan out over the organizations
@@ -233,12 +267,21 @@ extern void cf_warn_unmapped_columns(Oid relid, const CfResource *res);
 #define CF_LIKE_CASE	1		/* LIKE */
 #define CF_LIKE_ICASE	2		/* ILIKE */
 
+/* How a time bound was written (CF_OP_LOWER and CF_OP_UPPER filters). */
+#define CF_BOUND_NONE	0
+#define CF_BOUND_GT		1		/* col > value */
+#define CF_BOUND_GE		2		/* col >= value */
+#define CF_BOUND_LT		3		/* col < value */
+#define CF_BOUND_LE		4		/* col <= value */
+#define CF_BOUND_EQ		5		/* col = value: both bounds */
+
 /* One WHERE clause the API can answer (it is still rechecked locally). */
 typedef struct CfPushedFilter
 {
 	int			filter;			/* index into res->filters */
 	Expr	   *value;			/* value or pattern; NULL for IS NULL */
 	int			like;			/* CF_LIKE_* */
+	int			bound;			/* CF_BOUND_* of a window filter */
 	RestrictInfo *rinfo;		/* the clause (plan time only) */
 } CfPushedFilter;
 
@@ -268,9 +311,38 @@ extern CfValueVerdict cf_judge_values(const CfResource *res, const CfFilterDef *
 extern bool cf_like_filter(const CfResource *res, int prefix_filter,
 						   const char *pattern, int like,
 						   int *filter, char **literal);
+extern const CfFilterDef *cf_missing_required(const CfResource *res,
+											  List *pushed);
 extern void cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
 										 const CfResource *res, List *pushed,
 										 List *clauses);
+
+/* ----------------------------------------------------------------------
+ * window.c: time windows, from WHERE bounds to the API's dates.
+ * ----------------------------------------------------------------------
+ */
+
+/* The tightest bounds of each side, as the scan evaluated them. */
+typedef struct CfWindowBounds
+{
+	bool		has_lower;
+	bool		lower_incl;
+	TimestampTz lower;
+	bool		has_upper;
+	bool		upper_incl;
+	TimestampTz upper;
+} CfWindowBounds;
+
+extern void cf_window_init(CfWindowBounds *b);
+extern void cf_window_add(CfWindowBounds *b, CfFilterOp op, int bound,
+						  TimestampTz t);
+extern CfValueVerdict cf_window_fragments(const CfResource *res,
+										  const CfWindowBounds *b,
+										  TimestampTz now, bool now_symbolic,
+										  List **fragments, char **why);
+extern char *cf_window_describe(const CfResource *res, List *fragments);
+extern char *cf_window_day(const CfResource *res, const CfWindowBounds *b,
+						   CfFilterOp side);
 
 /* ----------------------------------------------------------------------
  * writelog.c: the API writes of the transaction, warned about at abort.
@@ -420,7 +492,10 @@ typedef struct CfPage
 	int			nitems;
 	int			success;		/* "success": 1 true, 0 false, -1 absent */
 	char	   *next_page_token;	/* result_info's, NULL if none */
+	char	   *next_cursor;	/* result_info.cursor or .cursors.after */
 	int64		total_size;		/* result_info's, -1 if none */
+	bool		has_info;		/* result_info is an object: */
+	CfSpan		info;			/* ... this one */
 } CfPage;
 
 /* The JSON paths of the columns a scan reads, as a tree of keys. */
@@ -517,6 +592,7 @@ extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
 extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
 							  bool *isnull);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
+extern char *cf_timestamptz_rfc3339(TimestampTz t);
 extern int	cf_array_elements(Datum value, Oid *elemtype, Datum **elems,
 							  bool **nulls);
 

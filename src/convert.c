@@ -535,6 +535,10 @@ cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
 			}
 			if (conv->kind == CF_CONV_TEXT)
 				return PointerGetDatum(cstring_to_text_with_len(v, len));
+			/* numeric and the like read the number's own digits */
+			if (conv->kind == CF_CONV_INPUT)
+				return InputFunctionCall(&conv->inflinfo, pnstrdup(v, len),
+										 conv->typioparam, conv->typmod);
 			break;
 	}
 	return cf_text_slow(v, len, conv, isnull);
@@ -1101,4 +1105,39 @@ cf_datum_to_json(Datum value, Oid typid)
 	}
 
 	return json_object_new_string(s);
+}
+
+/*
+ * cf_timestamptz_rfc3339
+ *		A time as RFC 3339 in UTC ("2026-01-05T10:00:00Z", with the
+ *		fraction of a second when it has one): how the API writes times,
+ *		and how a time filter value goes out.
+ */
+char *
+cf_timestamptz_rfc3339(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char	   *s;
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		return pstrdup(TIMESTAMP_IS_NOBEGIN(t) ? "-infinity" : "infinity");
+	if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	s = psprintf("%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year, tm.tm_mon,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (fsec != 0)
+	{
+		char		frac[8];
+		int			n;
+
+		snprintf(frac, sizeof(frac), "%06d", (int) fsec);
+		for (n = 6; n > 0 && frac[n - 1] == '0'; n--)
+			;
+		frac[n] = '\0';
+		s = psprintf("%s.%s", s, frac);
+	}
+	return psprintf("%sZ", s);
 }

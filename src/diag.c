@@ -80,6 +80,7 @@ static void cf_check_call(void *arg);
 static char *cf_check_diagnosis(const CfResource *res, ErrorData *edata,
 								const CfFailureRecord *failure);
 static char *cf_first_id(struct json_object *root);
+static bool cf_needs_path_id(const CfResource *res);
 static void cf_check_row(ReturnSetInfo *rsinfo, const char *resource,
 						 int reachable, int status, const char *request,
 						 const char *diagnosis, const char *detail);
@@ -335,12 +336,38 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 			continue;
 		}
 
+		if (cf_needs_path_id(res))
+		{
+			cf_check_row(rsinfo, res->name, -1, 0, NULL,
+						 "not checked: a request needs an audit log entry's id; the audit logs' check covers its permission",
+						 NULL);
+			continue;
+		}
+
 		initStringInfo(&path);
 		appendStringInfoString(&path,
 							   cf_fill_path(res->list_path, org_id, NULL));
-		if (res->paging != CF_PAGING_NONE)
-			appendStringInfo(&path, "?%s=%d", res->page_param,
-							 Max(res->min_page_size, 1));
+		appendStringInfoChar(&path, '?');
+		if (res->window)
+		{
+			CfWindowBounds wb;
+			List	   *frags;
+			char	   *why;
+
+			/* today's window: the smallest the API takes */
+			cf_window_init(&wb);
+			cf_window_add(&wb, CF_OP_LOWER, CF_BOUND_GE,
+						  GetCurrentStatementStartTimestamp());
+			if (cf_window_fragments(res, &wb, GetCurrentStatementStartTimestamp(),
+									false, &frags, &why) == CF_VALUE_SEND &&
+				frags != NIL)
+				appendStringInfoString(&path, (char *) linitial(frags) + 1);
+		}
+		if (res->paging != CF_PAGING_NONE && res->paging != CF_PAGING_ONCE)
+			appendStringInfo(&path, "%s%s=%d", path.data[path.len - 1] == '?' ? "" : "&",
+							 res->page_param, Max(res->min_page_size, 1));
+		if (path.data[path.len - 1] == '?')
+			path.data[--path.len] = '\0';
 
 		memset(&req, 0, sizeof(req));
 		req.method = "GET";
@@ -375,6 +402,16 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_VOID();
+}
+
+/* Whether a resource's requests name an object in the path ({id}). */
+static bool
+cf_needs_path_id(const CfResource *res)
+{
+	for (int i = 0; i < res->nfilters; i++)
+		if (res->filters[i].flags & CF_FLT_PATH_ID)
+			return true;
+	return false;
 }
 
 /*

@@ -5,7 +5,8 @@
  *
  * A list page comes back as text (http.c's raw_body).  cf_page_parse
  * checks it is JSON, whole, and indexes the envelope: where each item of
- * "result" starts and ends, "success", and result_info's paging fields.
+ * "result" starts and ends, "success", and result_info's paging fields
+ * (a page token, a cursor, the total size).
  * Then, row by row, cf_page_row walks one item and converts the fields
  * the query reads (the paths of its columns, as a tree of keys built once
  * per scan) straight from the text into Datums; fields no column reads are
@@ -252,9 +253,25 @@ cf_page_parse(char *text, uint32 len, char *errbuf, size_t errlen,
 	{
 		CfSpan		v;
 
+		CfSpan		cursors;
+
+		page->has_info = true;
+		page->info = info;
 		if (cf_page_field(page, info, "next_page_token", &v) &&
 			page->text[v.off] == '"')
 			page->next_page_token = cf_page_string(page, v);
+
+		/*
+		 * A cursor: the document's result_info.cursor, or the newest SDK's
+		 * result_info.cursors.after.
+		 */
+		if (cf_page_field(page, info, "cursor", &v) && page->text[v.off] == '"')
+			page->next_cursor = cf_page_string(page, v);
+		else if (cf_page_field(page, info, "cursors", &cursors) &&
+				 page->text[cursors.off] == '{' &&
+				 cf_page_field(page, cursors, "after", &v) &&
+				 page->text[v.off] == '"')
+			page->next_cursor = cf_page_string(page, v);
 		if (cf_page_field(page, info, "total_size", &v))
 		{
 			const char *s = page->text + v.off;
@@ -351,6 +368,8 @@ cf_page_copy(const CfPage *page, MemoryContext cxt)
 	}
 	if (page->next_page_token)
 		copy->next_page_token = MemoryContextStrdup(cxt, page->next_page_token);
+	if (page->next_cursor)
+		copy->next_cursor = MemoryContextStrdup(cxt, page->next_cursor);
 	return copy;
 }
 

@@ -5,7 +5,9 @@
  *
  * A clause is pushed when its shape matches a filter of the resource
  * table (column = value, column = ANY(array), column LIKE/ILIKE pattern,
- * column IS NULL) and its value can be computed before the scan starts: a
+ * column IS NULL, column <> value, column <> ALL(array), and the bounds of
+ * a time window: column >=, >, <, <= or = a time) and its value can be
+ * computed before the scan starts: a
  * constant, a parameter, a stable expression, or a value from the outer
  * side of a parameterized join.  Every pushed clause also stays a local
  * recheck, so a filter may safely ask the API for a superset of the rows:
@@ -22,6 +24,8 @@
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -42,6 +46,9 @@ static int	cf_find_filter(const CfResource *res, const char *column,
 						   CfFilterOp op);
 static int	cf_filter_rank(const CfFilterDef *def);
 static const char *cf_filter_slot(const CfFilterDef *def);
+static int	cf_time_bound(Oid opfunc, bool commuted, Expr **value);
+static bool cf_is_uuid(const char *s);
+static bool cf_is_ipv4(const char *s);
 
 /*
  * The resource column of each column of a foreign table, worked out once
@@ -245,6 +252,8 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 	Expr	   *value = NULL;
 	CfFilterOp	op;
 	int			like = CF_LIKE_NONE;
+	int			bound = CF_BOUND_NONE;
+	bool		commuted = false;
 	const CfColumnDef *col;
 	int			idx;
 
@@ -264,10 +273,12 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 
 		var = cf_clause_var(baserel, linitial(opexpr->args));
 		value = lsecond(opexpr->args);
-		if (var == NULL && opfunc == F_TEXTEQ)
+		if (var == NULL && opfunc != F_TEXTLIKE && opfunc != F_TEXTICLIKE)
 		{
+			/* value op column: the same as column op' value */
 			var = cf_clause_var(baserel, lsecond(opexpr->args));
 			value = linitial(opexpr->args);
+			commuted = true;
 		}
 		if (var == NULL)
 			return false;
@@ -275,7 +286,14 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 		switch (opfunc)
 		{
 			case F_TEXTEQ:
+			case F_INT4EQ:
+			case F_NETWORK_EQ:
 				op = CF_OP_EQ;
+				break;
+			case F_TEXTNE:
+			case F_INT4NE:
+			case F_NETWORK_NE:
+				op = CF_OP_NE;
 				break;
 			case F_TEXTLIKE:
 				op = CF_OP_PREFIX;
@@ -286,15 +304,30 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 				like = CF_LIKE_ICASE;
 				break;
 			default:
-				return false;
+				bound = cf_time_bound(opfunc, commuted, &value);
+				if (bound == CF_BOUND_NONE)
+					return false;
+				if (var->vartype != TIMESTAMPTZOID)
+					return false;
+				op = bound == CF_BOUND_GT || bound == CF_BOUND_GE ? CF_OP_LOWER
+					: bound == CF_BOUND_EQ ? CF_OP_EQ : CF_OP_UPPER;
+				break;
 		}
 	}
 	else if (IsA(clause, ScalarArrayOpExpr))
 	{
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+		Oid			opfunc = get_opcode(saop->opno);
 
-		if (!saop->useOr || get_opcode(saop->opno) != F_TEXTEQ ||
-			list_length(saop->args) != 2)
+		if (list_length(saop->args) != 2)
+			return false;
+		if (saop->useOr &&
+			(opfunc == F_TEXTEQ || opfunc == F_INT4EQ || opfunc == F_NETWORK_EQ))
+			op = CF_OP_IN;
+		else if (!saop->useOr &&
+				 (opfunc == F_TEXTNE || opfunc == F_INT4NE || opfunc == F_NETWORK_NE))
+			op = CF_OP_NOT_IN;
+		else
 			return false;
 		if (OidIsValid(saop->inputcollid) &&
 			!get_collation_isdeterministic(saop->inputcollid))
@@ -303,7 +336,6 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 		value = lsecond(saop->args);
 		if (var == NULL)
 			return false;
-		op = CF_OP_IN;
 	}
 	else if (IsA(clause, NullTest))
 	{
@@ -327,6 +359,12 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 	if (col == NULL)
 		return false;
 	idx = cf_find_filter(res, col->name, op);
+
+	/* a time equality is a filter of its own (action_time=), or a window */
+	if (idx < 0 && bound == CF_BOUND_EQ)
+		idx = cf_find_filter(res, col->name, CF_OP_LOWER);
+	else if (idx >= 0 && bound == CF_BOUND_EQ)
+		bound = CF_BOUND_NONE;
 	if (idx < 0)
 		return false;
 
@@ -355,8 +393,123 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
 		out->filter = idx;
 		out->value = value;
 		out->like = like;
+		out->bound = bound;
 	}
 	return true;
+}
+
+/*
+ * cf_time_bound
+ *		The bound a comparison of a timestamptz column with a time is
+ *		(CF_BOUND_NONE for any other operator).  A date or timestamp value
+ *		is compared as the timestamptz it casts to, so *value becomes that
+ *		cast, evaluated with the session's time zone like the comparison.
+ */
+static int
+cf_time_bound(Oid opfunc, bool commuted, Expr **value)
+{
+	int			bound;
+	Oid			cast = InvalidOid;
+
+	switch (opfunc)
+	{
+		case F_TIMESTAMPTZ_GT:
+			bound = CF_BOUND_GT;
+			break;
+		case F_TIMESTAMPTZ_GE:
+			bound = CF_BOUND_GE;
+			break;
+		case F_TIMESTAMPTZ_LT:
+			bound = CF_BOUND_LT;
+			break;
+		case F_TIMESTAMPTZ_LE:
+			bound = CF_BOUND_LE;
+			break;
+		case F_TIMESTAMPTZ_EQ:
+			bound = CF_BOUND_EQ;
+			break;
+		case F_TIMESTAMPTZ_GT_DATE:
+		case F_DATE_LT_TIMESTAMPTZ:
+			bound = CF_BOUND_GT;
+			cast = F_DATE_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_GE_DATE:
+		case F_DATE_LE_TIMESTAMPTZ:
+			bound = CF_BOUND_GE;
+			cast = F_DATE_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_LT_DATE:
+		case F_DATE_GT_TIMESTAMPTZ:
+			bound = CF_BOUND_LT;
+			cast = F_DATE_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_LE_DATE:
+		case F_DATE_GE_TIMESTAMPTZ:
+			bound = CF_BOUND_LE;
+			cast = F_DATE_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_EQ_DATE:
+		case F_DATE_EQ_TIMESTAMPTZ:
+			bound = CF_BOUND_EQ;
+			cast = F_DATE_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_GT_TIMESTAMP:
+		case F_TIMESTAMP_LT_TIMESTAMPTZ:
+			bound = CF_BOUND_GT;
+			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_GE_TIMESTAMP:
+		case F_TIMESTAMP_LE_TIMESTAMPTZ:
+			bound = CF_BOUND_GE;
+			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_LT_TIMESTAMP:
+		case F_TIMESTAMP_GT_TIMESTAMPTZ:
+			bound = CF_BOUND_LT;
+			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_LE_TIMESTAMP:
+		case F_TIMESTAMP_GE_TIMESTAMPTZ:
+			bound = CF_BOUND_LE;
+			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			break;
+		case F_TIMESTAMPTZ_EQ_TIMESTAMP:
+		case F_TIMESTAMP_EQ_TIMESTAMPTZ:
+			bound = CF_BOUND_EQ;
+			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			break;
+		default:
+			return CF_BOUND_NONE;
+	}
+
+	/*
+	 * The cross-type operators with the column second were matched above
+	 * by their own direction (date < column is column > date); the
+	 * same-type ones name the column first, so a commuted one flips.
+	 */
+	if (commuted && !OidIsValid(cast))
+	{
+		switch (bound)
+		{
+			case CF_BOUND_GT:
+				bound = CF_BOUND_LT;
+				break;
+			case CF_BOUND_GE:
+				bound = CF_BOUND_LE;
+				break;
+			case CF_BOUND_LT:
+				bound = CF_BOUND_GT;
+				break;
+			case CF_BOUND_LE:
+				bound = CF_BOUND_GE;
+				break;
+		}
+	}
+	if (OidIsValid(cast))
+		*value = (Expr *) makeFuncExpr(cast, TIMESTAMPTZOID, list_make1(*value),
+									   InvalidOid, InvalidOid,
+									   COERCE_IMPLICIT_CAST);
+	return bound;
 }
 
 /*
@@ -369,13 +522,17 @@ cf_filter_rank(const CfFilterDef *def)
 {
 	if (def->flags & CF_FLT_LOOKUP)
 		return 0;
-	if (def->flags & CF_FLT_PATH)
+	if (def->flags & (CF_FLT_PATH | CF_FLT_PATH_ID))
 		return def->op == CF_OP_EQ ? 1 : 2;
 	switch (def->op)
 	{
 		case CF_OP_EQ:
+		case CF_OP_NE:
+		case CF_OP_LOWER:
+		case CF_OP_UPPER:
 			return 3;
 		case CF_OP_IN:
+		case CF_OP_NOT_IN:
 			return 4;
 		case CF_OP_IS_NULL:
 			return 5;
@@ -392,6 +549,8 @@ cf_filter_slot(const CfFilterDef *def)
 		return "{lookup}";
 	if (def->flags & CF_FLT_PATH)
 		return "{path}";
+	if (def->flags & CF_FLT_PATH_ID)
+		return "{path id}";
 	if (def->op == CF_OP_PREFIX || def->op == CF_OP_SUFFIX ||
 		def->op == CF_OP_CONTAINS)
 		return psprintf("like:%s", def->column);
@@ -446,6 +605,22 @@ cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
 
 			if (cf_filter_rank(def) != rank)
 				continue;
+
+			/* every bound of a window is sent: the scan takes the tightest */
+			if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
+			{
+				pushed = lappend(pushed, f);
+				if (f->bound == CF_BOUND_EQ)
+				{
+					CfPushedFilter *upper = palloc(sizeof(CfPushedFilter));
+
+					*upper = *f;
+					upper->filter = cf_find_filter(res, def->column, CF_OP_UPPER);
+					Assert(upper->filter >= 0);
+					pushed = lappend(pushed, upper);
+				}
+				continue;
+			}
 			slot = cf_filter_slot(def);
 			foreach(sc, slots)
 			{
@@ -496,6 +671,47 @@ cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
 		pushed = kept;
 	}
 	return pushed;
+}
+
+/*
+ * cf_missing_required
+ *		The first filter the API needs that none of the pushed filters is
+ *		(a path id, a window's start, ...), or NULL.  A window's end needs
+ *		its start too: the API takes both dates or neither.
+ */
+const CfFilterDef *
+cf_missing_required(const CfResource *res, List *pushed)
+{
+	bool		has_upper = false;
+	bool		has_lower = false;
+	ListCell   *lc;
+
+	foreach(lc, pushed)
+	{
+		const CfFilterDef *def = &res->filters[((CfPushedFilter *) lfirst(lc))->filter];
+
+		has_lower |= def->op == CF_OP_LOWER;
+		has_upper |= def->op == CF_OP_UPPER;
+	}
+	for (int i = 0; i < res->nfilters; i++)
+	{
+		const CfFilterDef *def = &res->filters[i];
+		bool		found = false;
+
+		if (!(def->flags & CF_FLT_REQUIRED) &&
+			!(def->op == CF_OP_LOWER && has_upper))
+			continue;
+		foreach(lc, pushed)
+		{
+			const CfFilterDef *p = &res->filters[((CfPushedFilter *) lfirst(lc))->filter];
+
+			if (strcmp(p->column, def->column) == 0 && p->op == def->op)
+				found = true;
+		}
+		if (!found && !(def->op == CF_OP_LOWER && has_lower))
+			return def;
+	}
+	return NULL;
 }
 
 /*
@@ -575,7 +791,8 @@ cf_judge_value(const CfResource *res, const CfFilterDef *def,
 			   const char *value, char **why)
 {
 	const CfColumnDef *col = cf_resource_column(res, def->column);
-	bool		in_path = (def->flags & (CF_FLT_LOOKUP | CF_FLT_PATH)) != 0;
+	bool		in_path = (def->flags & (CF_FLT_LOOKUP | CF_FLT_PATH |
+										 CF_FLT_PATH_ID)) != 0;
 
 	if (value[0] == '\0')
 	{
@@ -621,7 +838,60 @@ cf_judge_value(const CfResource *res, const CfFilterDef *def,
 						def->column, def->max_length);
 		return CF_VALUE_NO_MATCH;
 	}
+	if ((def->flags & CF_FLT_UUID) && !cf_is_uuid(value))
+	{
+		*why = psprintf("%s \"%s\" is not a UUID, as every one is", def->column,
+						value);
+		return CF_VALUE_NO_MATCH;
+	}
+	if ((def->flags & CF_FLT_IPV4) && !cf_is_ipv4(value))
+	{
+		*why = psprintf("only IPv4 addresses are sent as %s (the API's form of other addresses is not documented)",
+						def->param);
+		return CF_VALUE_SKIP;
+	}
 	return CF_VALUE_SEND;
+}
+
+/* A UUID in its usual text form: 8-4-4-4-12 hexadecimal digits. */
+static bool
+cf_is_uuid(const char *s)
+{
+	for (int i = 0; i < 36; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+		}
+		else if (!isxdigit((unsigned char) s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+/*
+ * An IPv4 address as inet's output writes one (four decimal numbers of at
+ * most three digits, no netmask): the form that matches the API's text.
+ */
+static bool
+cf_is_ipv4(const char *s)
+{
+	for (int part = 0; part < 4; part++)
+	{
+		int			digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 4)
+		{
+			s++;
+			digits++;
+		}
+		if (digits == 0 || digits > 3)
+			return false;
+		if (part < 3 && *s++ != '.')
+			return false;
+	}
+	return *s == '\0';
 }
 
 /*
@@ -645,6 +915,27 @@ cf_judge_values(const CfResource *res, const CfFilterDef *def, List *values,
 
 	*kept = NIL;
 	*why = NULL;
+
+	/*
+	 * An exclusion (<>, NOT IN): leaving out a value the API could not
+	 * take excludes less, which the recheck answers; with none left, the
+	 * filter is not sent.
+	 */
+	if (def->op == CF_OP_NE || def->op == CF_OP_NOT_IN)
+	{
+		foreach(lc, values)
+		{
+			char	   *r;
+
+			if (cf_judge_value(res, def, lfirst(lc), &r) == CF_VALUE_SEND)
+				*kept = lappend(*kept, lfirst(lc));
+		}
+		if (*kept != NIL)
+			return CF_VALUE_SEND;
+		*why = psprintf("no value of the %s filter could be sent", def->param);
+		return CF_VALUE_SKIP;
+	}
+
 	foreach(lc, values)
 	{
 		char	   *r;

@@ -183,6 +183,219 @@ static const CfOrderDef membership_orders[] = {
 };
 
 /* ---------------------------------------------------------------------
+ * organization_audit_logs and organization_audit_log_history
+ * ---------------------------------------------------------------------
+ */
+static const char *const audit_action_results[] = {"success", "failure", NULL};
+static const char *const audit_action_types[] =
+{"create", "delete", "view", "update", NULL};
+
+/* the document's five, and "api", which the newest SDK adds */
+static const char *const audit_actor_contexts[] =
+{"api_key", "api_token", "dash", "oauth", "origin_ca_key", "api", NULL};
+static const char *const audit_actor_types[] =
+{"cloudflare_admin", "system", "user", NULL};
+
+/* The columns of an audit log entry, in both tables. */
+#define CF_AUDIT_COLUMNS \
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_READONLY}, \
+	{"id", "id", "text", CF_COL_READONLY}, \
+	{"action_time", "action.time", "timestamptz", CF_COL_READONLY}, \
+	{"action_type", "action.type", "text", CF_COL_READONLY}, \
+	{"action_result", "action.result", "text", CF_COL_READONLY}, \
+	{"action_description", "action.description", "text", CF_COL_READONLY}, \
+	{"actor_id", "actor.id", "text", CF_COL_READONLY}, \
+	{"actor_email", "actor.email", "text", CF_COL_READONLY}, \
+	{"actor_type", "actor.type", "text", CF_COL_READONLY}, \
+	{"actor_context", "actor.context", "text", CF_COL_READONLY}, \
+	{"actor_ip_address", "actor.ip_address", "inet", CF_COL_READONLY}, \
+	{"actor_token_id", "actor.token_id", "text", CF_COL_READONLY}, \
+	{"actor_token_name", "actor.token_name", "text", CF_COL_READONLY}, \
+	{"resource_id", "resource.id", "text", CF_COL_READONLY}, \
+	{"resource_type", "resource.type", "text", CF_COL_READONLY}, \
+	{"resource_product", "resource.product", "text", CF_COL_READONLY}, \
+	{"resource_scope", "resource.scope", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT}, \
+	{"resource_request", "resource.request", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT}, \
+	{"resource_response", "resource.response", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT}, \
+	{"raw_method", "raw.method", "text", CF_COL_READONLY}, \
+	{"raw_uri", "raw.uri", "text", CF_COL_READONLY}, \
+	{"raw_status_code", "raw.status_code", "integer", CF_COL_READONLY}, \
+	{"raw_cf_ray_id", "raw.cf_ray_id", "text", CF_COL_READONLY}, \
+	{"raw_user_agent", "raw.user_agent", "text", CF_COL_READONLY}
+
+static const CfColumnDef audit_columns[] = {
+	CF_AUDIT_COLUMNS,
+};
+
+static const CfColumnDef audit_history_columns[] = {
+	CF_AUDIT_COLUMNS,
+	{"history_status", "history_status", "text", CF_COL_READONLY | CF_COL_PAGE_INFO},
+	{"source_id", NULL, "text", CF_COL_FILTER_ONLY},
+	{"source_action_time", NULL, "timestamptz", CF_COL_FILTER_ONLY},
+};
+
+/*
+ * A list filter of the audit logs: = and IN send the parameter, <> and
+ * NOT IN its ".not" variant; every one may be repeated.
+ */
+#define CF_AUDIT_FILTER(col, enums, flags) \
+	{col, CF_OP_EQ, col, NULL, enums, flags}, \
+	{col, CF_OP_IN, col, NULL, enums, flags}, \
+	{col, CF_OP_NE, col ".not", NULL, enums, flags}, \
+	{col, CF_OP_NOT_IN, col ".not", NULL, enums, flags}
+
+static const CfFilterDef audit_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"action_time", CF_OP_LOWER, "since", NULL, NULL, CF_FLT_REQUIRED},
+	{"action_time", CF_OP_UPPER, "before", NULL, NULL, 0},
+	CF_AUDIT_FILTER("id", NULL, CF_FLT_NONEMPTY),
+	CF_AUDIT_FILTER("action_type", audit_action_types, 0),
+	CF_AUDIT_FILTER("action_result", audit_action_results, 0),
+	CF_AUDIT_FILTER("actor_id", NULL, 0),
+	CF_AUDIT_FILTER("actor_email", NULL, 0),
+	CF_AUDIT_FILTER("actor_type", audit_actor_types, 0),
+	CF_AUDIT_FILTER("actor_context", audit_actor_contexts, 0),
+	CF_AUDIT_FILTER("actor_ip_address", NULL, CF_FLT_IPV4),
+	CF_AUDIT_FILTER("actor_token_id", NULL, 0),
+	CF_AUDIT_FILTER("actor_token_name", NULL, 0),
+	CF_AUDIT_FILTER("resource_id", NULL, 0),
+	CF_AUDIT_FILTER("resource_type", NULL, 0),
+	CF_AUDIT_FILTER("resource_product", NULL, 0),
+	CF_AUDIT_FILTER("raw_method", NULL, 0),
+	CF_AUDIT_FILTER("raw_uri", NULL, 0),
+	CF_AUDIT_FILTER("raw_status_code", NULL, 0),
+	CF_AUDIT_FILTER("raw_cf_ray_id", NULL, 0),
+};
+
+static const CfFilterDef audit_history_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"source_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH_ID | CF_FLT_REQUIRED | CF_FLT_UUID},
+	{"source_action_time", CF_OP_EQ, "action_time", NULL, NULL, CF_FLT_REQUIRED},
+	{"action_time", CF_OP_LOWER, "since", NULL, NULL, CF_FLT_REQUIRED},
+	{"action_time", CF_OP_UPPER, "before", NULL, NULL, 0},
+};
+
+static const CfWindowDef audit_window = {
+	.column = "action_time",
+	.lower_param = "since",
+	.upper_param = "before",
+	.upper_inclusive = false,
+	.max_days = 0,
+	.default_text = NULL,
+};
+
+static const CfOrderDef audit_orders[] = {
+	{"action_time", NULL, NULL, "direction"},
+};
+
+/* ---------------------------------------------------------------------
+ * organization_usage (FOCUS cost and usage records)
+ * ---------------------------------------------------------------------
+ */
+static const CfColumnDef usage_columns[] = {
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_READONLY},
+	{"charge_period_start", "ChargePeriodStart", "timestamptz", CF_COL_READONLY},
+	{"charge_period_end", "ChargePeriodEnd", "timestamptz", CF_COL_READONLY},
+	{"sub_account_id", "SubAccountId", "text", CF_COL_READONLY},
+	{"sub_account_name", "SubAccountName", "text", CF_COL_READONLY},
+	{"x_billable_metric_id", "x_BillableMetricId", "text", CF_COL_READONLY},
+	{"x_billable_metric_name", "x_BillableMetricName", "text", CF_COL_READONLY},
+	{"consumed_quantity", "ConsumedQuantity", "numeric", CF_COL_READONLY},
+	{"consumed_unit", "ConsumedUnit", "text", CF_COL_READONLY},
+	{"pricing_quantity", "PricingQuantity", "numeric", CF_COL_READONLY},
+	{"pricing_unit", "PricingUnit", "text", CF_COL_READONLY},
+	{"billed_cost", "BilledCost", "numeric", CF_COL_READONLY},
+	{"effective_cost", "EffectiveCost", "numeric", CF_COL_READONLY},
+	{"list_cost", "ListCost", "numeric", CF_COL_READONLY},
+	{"list_unit_price", "ListUnitPrice", "numeric", CF_COL_READONLY},
+	{"contracted_cost", "ContractedCost", "numeric", CF_COL_READONLY},
+	{"contracted_unit_price", "ContractedUnitPrice", "numeric", CF_COL_READONLY},
+	{"billing_currency", "BillingCurrency", "text", CF_COL_READONLY},
+	{"billing_account_id", "BillingAccountId", "text", CF_COL_READONLY},
+	{"billing_account_name", "BillingAccountName", "text", CF_COL_READONLY},
+	{"billing_period_start", "BillingPeriodStart", "timestamptz", CF_COL_READONLY},
+	{"billing_period_end", "BillingPeriodEnd", "timestamptz", CF_COL_READONLY},
+	{"charge_category", "ChargeCategory", "text", CF_COL_READONLY},
+	{"charge_class", "ChargeClass", "text", CF_COL_READONLY},
+	{"charge_description", "ChargeDescription", "text", CF_COL_READONLY},
+	{"charge_frequency", "ChargeFrequency", "text", CF_COL_READONLY},
+	{"service_provider_name", "ServiceProviderName", "text", CF_COL_READONLY},
+	{"host_provider_name", "HostProviderName", "text", CF_COL_READONLY},
+	{"invoice_issuer_name", "InvoiceIssuerName", "text", CF_COL_READONLY},
+	{"region_id", "RegionId", "text", CF_COL_READONLY},
+	{"region_name", "RegionName", "text", CF_COL_READONLY},
+	{"x_product_category_name", "x_ProductCategoryName", "text", CF_COL_READONLY},
+	{"x_product_family_id", "x_ProductFamilyId", "text", CF_COL_READONLY},
+	{"x_product_family_name", "x_ProductFamilyName", "text", CF_COL_READONLY},
+	{"x_zone_id", "x_ZoneId", "text", CF_COL_READONLY},
+	{"x_zone_name", "x_ZoneName", "text", CF_COL_READONLY},
+	{"tags", "Tags", "jsonb", CF_COL_READONLY | CF_COL_DOC_OBJECT},
+};
+
+static const CfFilterDef usage_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"charge_period_start", CF_OP_LOWER, "from", NULL, NULL, 0},
+	{"charge_period_start", CF_OP_UPPER, "to", NULL, NULL, 0},
+};
+
+static const CfWindowDef usage_window = {
+	.column = "charge_period_start",
+	.lower_param = "from",
+	.upper_param = "to",
+	.upper_inclusive = true,
+	.max_days = 31,
+	.default_text = "the API's default window: the current month to today (UTC)",
+};
+
+/* ---------------------------------------------------------------------
+ * organization_shares
+ * ---------------------------------------------------------------------
+ */
+static const char *const share_statuses[] = {"active", "deleting", "deleted", NULL};
+static const char *const share_kinds[] = {"sent", "received", NULL};
+static const char *const share_target_types[] = {"account", "organization", NULL};
+static const char *const share_resource_types[] =
+{"custom-ruleset", "gateway-policy", "gateway-destination-ip",
+	"gateway-block-page-settings", "gateway-extended-email-matching",
+"idp-federation-grant", NULL};
+
+static const CfColumnDef share_columns[] = {
+	{"organization_id", NULL, "text", CF_COL_SCOPE | CF_COL_READONLY},
+	{"id", "id", "text", CF_COL_READONLY},
+	{"name", "name", "text", CF_COL_READONLY},
+	{"kind", "kind", "text", CF_COL_READONLY},
+	{"status", "status", "text", CF_COL_READONLY},
+	{"target_type", "target_type", "text", CF_COL_READONLY},
+	{"account_id", "account_id", "text", CF_COL_READONLY},
+	{"account_name", "account_name", "text", CF_COL_READONLY},
+	{"created", "created", "timestamptz", CF_COL_READONLY},
+	{"modified", "modified", "timestamptz", CF_COL_READONLY},
+	{"associated_recipient_count", "associated_recipient_count", "integer", CF_COL_READONLY},
+	{"associating_recipient_count", "associating_recipient_count", "integer", CF_COL_READONLY},
+	{"disassociated_recipient_count", "disassociated_recipient_count", "integer", CF_COL_READONLY},
+	{"disassociating_recipient_count", "disassociating_recipient_count", "integer", CF_COL_READONLY},
+	{"resources", "resources", "jsonb", CF_COL_READONLY | CF_COL_DOC_ARRAY},
+	{"resource_type", NULL, "text", CF_COL_FILTER_ONLY},
+};
+
+static const CfFilterDef share_filters[] = {
+	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
+	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
+	{"status", CF_OP_EQ, "status", NULL, share_statuses, 0},
+	{"kind", CF_OP_EQ, "kind", NULL, share_kinds, 0},
+	{"target_type", CF_OP_EQ, "target_type", NULL, share_target_types, 0},
+	{"resource_type", CF_OP_EQ, "resource_types", NULL, share_resource_types, 0},
+};
+
+static const CfOrderDef share_orders[] = {
+	{"name", "order", "name", "direction"},
+	{"created", "order", "created", "direction"},
+};
+
+/* ---------------------------------------------------------------------
  * The resource table
  * ---------------------------------------------------------------------
  */
@@ -293,6 +506,80 @@ static const CfResource resources[CF_RES_COUNT] = {
 		.update_path = "/memberships/{id}",
 		.delete_path = "/memberships/{id}",
 		.writes_allowed = "UPDATE of status (to accepted or rejected) and DELETE",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_AUDIT_LOGS,
+		.name = "organization_audit_logs",
+		.item_name = "organization audit log entry",
+		.list_path = "/organizations/{organization_id}/logs/audit",
+		.paging = CF_PAGING_CURSOR,
+		.max_page_size = 1000,
+		.min_page_size = 1,
+		.page_param = "limit",
+		.scope_column = "organization_id",
+		.columns = audit_columns,
+		.ncolumns = lengthof_array(audit_columns),
+		.filters = audit_filters,
+		.nfilters = lengthof_array(audit_filters),
+		.orders = audit_orders,
+		.norders = lengthof_array(audit_orders),
+		.default_rows = 1000,
+		.window = &audit_window,
+		.writes_allowed = "no writes (audit logs are read-only)",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_AUDIT_LOG_HISTORY,
+		.name = "organization_audit_log_history",
+		.item_name = "organization audit log entry",
+		.list_path = "/organizations/{organization_id}/logs/audit/{id}/history",
+		.paging = CF_PAGING_CURSOR,
+		.max_page_size = 1000,
+		.min_page_size = 1,
+		.page_param = "limit",
+		.scope_column = "organization_id",
+		.columns = audit_history_columns,
+		.ncolumns = lengthof_array(audit_history_columns),
+		.filters = audit_history_filters,
+		.nfilters = lengthof_array(audit_history_filters),
+		.orders = audit_orders,
+		.norders = lengthof_array(audit_orders),
+		.default_rows = 10,
+		.window = &audit_window,
+		.writes_allowed = "no writes (audit logs are read-only)",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_USAGE,
+		.name = "organization_usage",
+		.item_name = "organization usage record",
+		.list_path = "/organizations/{organization_id}/billable/usage",
+		.paging = CF_PAGING_ONCE,
+		.scope_column = "organization_id",
+		.columns = usage_columns,
+		.ncolumns = lengthof_array(usage_columns),
+		.filters = usage_filters,
+		.nfilters = lengthof_array(usage_filters),
+		.default_rows = 300,
+		.window = &usage_window,
+		.writes_allowed = "no writes (billable usage is read-only)",
+	},
+	{
+		.id = CF_RES_ORGANIZATION_SHARES,
+		.name = "organization_shares",
+		.item_name = "organization share",
+		.list_path = "/organizations/{organization_id}/shares",
+		.paging = CF_PAGING_PAGE,
+		.max_page_size = 100,
+		.min_page_size = 1,
+		.page_param = "per_page",
+		.scope_column = "organization_id",
+		.columns = share_columns,
+		.ncolumns = lengthof_array(share_columns),
+		.filters = share_filters,
+		.nfilters = lengthof_array(share_filters),
+		.orders = share_orders,
+		.norders = lengthof_array(share_orders),
+		.default_rows = 20,
+		.writes_allowed = "no writes (the API lists organization shares only)",
 	},
 };
 
