@@ -71,6 +71,71 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PER_PAGE = 20
 MAX_BODY = 1 << 20
 
+# audit logs (GET /organizations/{id}/logs/audit and .../{id}/history)
+AUDIT_DEFAULT_LIMIT = 100
+AUDIT_MAX_LIMIT = 1000
+AUDIT_ACTION_TYPES = ("create", "delete", "view", "update")
+AUDIT_ACTION_RESULTS = ("success", "failure")
+# the document's enum; "api" is added by Cloudflare's newest SDK
+AUDIT_ACTOR_CONTEXTS = ("api_key", "api_token", "dash", "oauth", "origin_ca_key", "api")
+AUDIT_ACTOR_TYPES = ("cloudflare_admin", "system", "user")
+AUDIT_SCOPES = ("organizations",)
+HISTORY_STATUSES = ("exact", "approximate", "unavailable")
+# each list filter of the audit log (and its ".not" twin): the item field it
+# compares, and the values the document allows (None: any)
+AUDIT_FILTERS = (
+    ("action_result", ("action", "result"), AUDIT_ACTION_RESULTS),
+    ("action_type", ("action", "type"), AUDIT_ACTION_TYPES),
+    ("actor_context", ("actor", "context"), AUDIT_ACTOR_CONTEXTS),
+    ("actor_email", ("actor", "email"), None),
+    ("actor_id", ("actor", "id"), None),
+    ("actor_ip_address", ("actor", "ip_address"), None),
+    ("actor_token_id", ("actor", "token_id"), None),
+    ("actor_token_name", ("actor", "token_name"), None),
+    ("actor_type", ("actor", "type"), AUDIT_ACTOR_TYPES),
+    ("id", ("id",), None),
+    ("raw_cf_ray_id", ("raw", "cf_ray_id"), None),
+    ("raw_method", ("raw", "method"), None),
+    ("raw_status_code", ("raw", "status_code"), None),
+    ("raw_uri", ("raw", "uri"), None),
+    ("resource_id", ("resource", "id"), None),
+    ("resource_product", ("resource", "product"), None),
+    ("resource_type", ("resource", "type"), None),
+    ("resource_scope", ("resource", "scope", "type"), AUDIT_SCOPES),
+)
+CURSOR_FORMS = ("cursor", "cursors.after")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+# billable usage (GET /organizations/{id}/billable/usage), FOCUS records
+USAGE_MAX_DAYS = 31                 # from and to inclusive
+USAGE_KEY_ORDER = (
+    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
+    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass",
+    "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
+    "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
+    "EffectiveCost", "HostProviderName", "InvoiceIssuerName", "ListCost", "ListUnitPrice",
+    "PricingQuantity", "PricingUnit", "RegionId", "RegionName", "ServiceProviderName",
+    "SubAccountId", "SubAccountName", "Tags", "x_BillableMetricId", "x_BillableMetricName",
+    "x_ProductCategoryName", "x_ProductFamilyId", "x_ProductFamilyName", "x_ZoneId", "x_ZoneName")
+USAGE_DERIVED = ("BillingAccountId", "BillingAccountName", "ChargePeriodStart", "ChargePeriodEnd",
+                 "ConsumedQuantity", "x_BillableMetricId")
+
+# organization shares (GET /organizations/{id}/shares)
+SHARE_STATUSES = ("active", "deleting", "deleted")
+SHARE_KINDS = ("sent", "received")
+SHARE_TARGET_TYPES = ("account", "organization")
+SHARE_RESOURCE_TYPES = ("custom-ruleset", "gateway-policy", "gateway-destination-ip",
+                        "gateway-block-page-settings", "gateway-extended-email-matching",
+                        "idp-federation-grant")
+SHARE_ORDERS = ("name", "created")
+SHARE_MAX_PER_PAGE = 100
+
+# top-level collections of a data file that the 17 original operations do not
+# read; they are left out of the data set's tag (Store.new_id), so adding them
+# did not change the ids of objects created through the API
+READ_ONLY_COLLECTIONS = ("audit_logs", "shares", "usage")
+
 # Error codes.  Cloudflare documents none for this API beyond the envelope;
 # the ones marked (cf) are codes Cloudflare's v4 API really uses elsewhere,
 # the rest are this emulator's own choice (README.md, "Error codes").
@@ -85,6 +150,8 @@ E_PARENT_NOT_FOUND = 1008
 E_ORG_NOT_EMPTY = 1009
 E_MEMBER_EXISTS = 1010
 E_READONLY_FIELD = 1011
+E_AUDIT_NOT_FOUND = 1012     # history: no source entry with that id and action_time
+E_USAGE_PARAM = 1183         # (doc) billable usage: the document's own example code
 E_MALFORMED_JSON = 6007      # (cf) "Malformed JSON in request body"
 E_BAD_HEADERS = 6003         # (cf) "Invalid request headers"
 E_BAD_AUTH_FORMAT = 6111     # (cf) "Invalid format for Authorization header"
@@ -99,14 +166,16 @@ FORBIDDEN_DOC_URL = "https://developers.cloudflare.com/api/resources/organizatio
 
 
 class ApiError(Exception):
-    """An error answered with Cloudflare's error envelope."""
+    """An error answered with Cloudflare's error envelope.  extra goes into
+    the error object; envelope (top-level keys) into the body itself."""
 
-    def __init__(self, status, code, message, headers=None, **extra):
+    def __init__(self, status, code, message, headers=None, envelope=None, **extra):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.envelope = envelope or {}
         self.extra = extra
 
 
@@ -151,6 +220,38 @@ def fast36(*parts, n=25):
         .translate(_FAST36).decode("ascii")
 
 
+def fasthex(*parts, n=32):
+    """n lower-case hex characters that are a pure function of parts."""
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()[:n]
+
+
+def uuid_of(*parts):
+    """A version-4-shaped UUID that is a pure function of parts."""
+    x = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+    x = x[:12] + "4" + x[13:16] + "89ab"[int(x[16], 16) % 4] + x[17:]
+    return "%s-%s-%s-%s-%s" % (x[:8], x[8:12], x[12:16], x[16:20], x[20:])
+
+
+def usage_record(fields, account_id, account_name, metric_id, day, quantity, extra=None):
+    """One FOCUS record: fields (constant per metric/account) plus what the
+    emulator derives, keys in the order of the document's schema; unknown keys
+    last.  A null account name leaves BillingAccountName out."""
+    rec = dict(fields)
+    rec["BillingAccountId"] = account_id
+    if account_name is not None:
+        rec["BillingAccountName"] = account_name
+    start = midnight(day)
+    rec["ChargePeriodStart"] = rfc3339(start)
+    rec["ChargePeriodEnd"] = rfc3339(start + dt.timedelta(days=1))
+    rec["ConsumedQuantity"] = quantity
+    rec["x_BillableMetricId"] = metric_id
+    if extra:
+        rec.update(extra)
+    out = {k: rec.pop(k) for k in USAGE_KEY_ORDER if k in rec}
+    out.update(rec)
+    return out
+
+
 def rfc3339(t, frac=0):
     """t (aware datetime) as RFC 3339 in UTC with 0, 3 or 6 fractional digits."""
     t = t.astimezone(dt.timezone.utc)
@@ -167,6 +268,63 @@ def parse_rfc3339(s):
     return dt.datetime.fromisoformat(s2)
 
 
+UTC = dt.timezone.utc
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+TIMESTAMP_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_date(s):
+    """YYYY-MM-DD -> date, or None (also for impossible dates like 2026-02-30)."""
+    m = DATE_RE.match(s)
+    if not m:
+        return None
+    try:
+        return dt.date(*map(int, m.groups()))
+    except ValueError:
+        return None
+
+
+def parse_timestamp(s):
+    """An RFC 3339 timestamp -> aware datetime, or None.  Fractions beyond
+    microseconds are cut; a leap second (:60) is refused."""
+    m = TIMESTAMP_RE.match(s)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec, frac, off = m.groups()
+    us = int((frac[1:] + "000000")[:6]) if frac else 0
+    if off in ("Z", "z"):
+        tz = UTC
+    else:
+        oh, om = int(off[1:3]), int(off[4:6])
+        if oh > 23 or om > 59:
+            return None
+        sign = -1 if off[0] == "-" else 1
+        tz = dt.timezone(sign * dt.timedelta(hours=oh, minutes=om))
+    try:
+        return dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), us, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def parse_instant(s):
+    """since/before of the audit logs: a date (midnight UTC) or an RFC 3339
+    timestamp, as the document's text says -> aware datetime, or None."""
+    d = parse_date(s)
+    if d is not None:
+        return dt.datetime(d.year, d.month, d.day, tzinfo=UTC)
+    return parse_timestamp(s)
+
+
+def epoch_us(t):
+    """An aware datetime as integer microseconds since the Unix epoch (a sort key)."""
+    return (t - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def midnight(d):
+    return dt.datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
 class Clock:
     """Wall clock for create_time/update_time of new objects, or a frozen one."""
 
@@ -176,7 +334,17 @@ class Clock:
     def now(self):
         if self.fixed:
             return self.fixed
-        return rfc3339(dt.datetime.now(dt.timezone.utc), 3)
+        return rfc3339(dt.datetime.now(UTC), 3)
+
+    def now_dt(self):
+        if self.fixed:
+            t = parse_rfc3339(self.fixed)
+            return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+        return dt.datetime.now(UTC)
+
+    def today(self):
+        """The UTC date of now (billable usage's default window ends here)."""
+        return self.now_dt().date()
 
 
 def canon_json(obj):
@@ -208,6 +376,21 @@ ROLE_SETS = [["Administrator"], ["Administrator Read Only"], ["DNS"],
              ["Firewall", "Cache Purge", "Zone Read"]]
 GEN_EPOCH = dt.datetime(2023, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
+GEN_AUDIT_SPAN_US = 30 * 86400 * 1000000      # generated audit logs: 30 days before the anchor
+GEN_AUDIT_RESOURCES = (("organizations", "Member"), ("dns", "DNS Record"), ("waf", "Custom Rule"),
+                       ("workers", "Script"), ("r2", "Bucket"), ("api_tokens", "API Token"))
+# generated usage metrics: id, name, unit, category, family id, family name, and
+# the quantity base + step * ((7 * day ordinal + 3 * account index + 5 * metric) mod m)
+GEN_METRICS = (
+    ("workers_standard_requests", "Workers Standard Requests", "Requests", "Developer", "workers", "Workers",
+     100000, 2500, 13),
+    ("r2_storage_standard", "R2 Standard Storage", "GB-Month", "Developer", "r2", "R2", 1.5, 0.25, 11),
+    ("cdn_data_transfer", "Data Transfer", "GB", "Application Performance", "cdn", "CDN", 0, 3.5, 7),
+)
+USAGE_COMMON = {"ServiceProviderName": "Cloudflare", "InvoiceIssuerName": "Cloudflare",
+                "HostProviderName": "Cloudflare", "ChargeCategory": "Usage",
+                "ChargeFrequency": "Usage-Based"}
+
 _M_ID = 36 ** 7
 _A_MUL = 1_000_003                      # prime, so coprime to 36**7
 _A_INV = pow(_A_MUL, -1, _M_ID)
@@ -227,7 +410,8 @@ def _mix(seed, i, salt):
 class GenDataset:
     """A deterministic data set whose records are computed on demand."""
 
-    def __init__(self, seed, n_orgs, roots, members_per_org, accounts_per_org, memberships):
+    def __init__(self, seed, n_orgs, roots, members_per_org, accounts_per_org, memberships,
+                 audit_per_org=0, shares_per_org=0):
         self.seed = seed
         self.n = n_orgs
         self.R = n_orgs if roots <= 0 else min(roots, n_orgs)
@@ -235,12 +419,19 @@ class GenDataset:
         self.A = accounts_per_org
         self.n_users = max(self.M, (self.n * self.M) // 2) if self.M else 0
         self.n_ms = memberships
+        self.K = audit_per_org
+        self.S = shares_per_org
+        # the end of the generated audit logs and usage: the emulator clock at
+        # start (Emulator sets it), so a run sees one stable data set
+        self.anchor = GEN_EPOCH
         self._org_cache = {}
+        self._audit_cache = {}
 
     def describe(self):
         return {"seed": self.seed, "orgs": self.n, "roots": self.R,
                 "members_per_org": self.M, "accounts_per_org": self.A,
-                "memberships": self.n_ms}
+                "memberships": self.n_ms, "audit_per_org": self.K,
+                "shares_per_org": self.S}
 
     # ids --------------------------------------------------------------
     def gid(self, kind, i):
@@ -425,6 +616,142 @@ class GenDataset:
             }]
         return rec
 
+    # audit logs ---------------------------------------------------------------
+    def audit_events(self, i):
+        """Organisation i's K audit log events, oldest first, spread over the
+        30 days before the anchor.  Memoised like org()."""
+        r = self._audit_cache.get(i)
+        if r is None:
+            r = [self._audit_event(i, j) for j in range(self.K)]
+            if len(self._audit_cache) >= 1024:
+                self._audit_cache.clear()
+            self._audit_cache[i] = r
+        return r
+
+    def _audit_event(self, i, j):
+        k = i * self.K + j
+        x = _mix(self.seed, k, 7)
+        oid = self.gid("org", i)
+        slot = GEN_AUDIT_SPAN_US // self.K
+        t = self.anchor - dt.timedelta(microseconds=GEN_AUDIT_SPAN_US - slot * j - x % slot)
+        typ = AUDIT_ACTION_TYPES[x % 4]
+        failed = x % 11 == 0
+        if x % 19 == 0:
+            a_type = "system"
+        elif x % 23 == 0:
+            a_type = "cloudflare_admin"
+        else:
+            a_type = "user"
+        context = AUDIT_ACTOR_CONTEXTS[(x >> 3) % 5]
+        if a_type == "system":
+            actor = {"context": context, "id": "cloudflare-system", "ip_address": ""}
+        else:
+            if a_type == "cloudflare_admin":
+                email, uid = "support@cloudflare.example", fasthex(self.seed, "admin", x % 7)
+            elif self.M:
+                u = self.member(i, (x >> 5) % self.M)["user"]
+                email, uid = u["email"], u["id"]
+            else:
+                email, uid = "user%d@example.com" % (x % 97), fasthex(self.seed, "user", x % 97)
+            ip = "198.51.100.%d" % (x % 250 + 1) if (x >> 9) % 2 else "2001:db8::%x" % (x % 65521 + 1)
+            actor = {"context": context, "email": email, "id": uid, "ip_address": ip}
+        if context in ("api_token", "oauth") and a_type != "system":
+            actor["token_id"] = fasthex(self.seed, "token", i, (x >> 12) % 3)
+            actor["token_name"] = "Token %d of %s" % ((x >> 12) % 3, self.org_name(i))
+        actor["type"] = a_type
+        r = (x >> 7) % len(GEN_AUDIT_RESOURCES)
+        product, rtype = GEN_AUDIT_RESOURCES[r]
+        if product == "organizations" or not self.A:
+            scope = {"id": oid, "name": self.org_name(i), "type": "organizations"}
+        else:
+            acct = self.account(i * self.A + r % self.A)
+            scope = {"id": acct["id"], "name": acct["name"], "type": "accounts"}
+        resource = {}
+        if x % 17:
+            resource["id"] = fasthex(self.seed, "resource", i, r)
+        resource["product"] = product
+        resource["scope"] = scope
+        resource["type"] = rtype
+        raw = {"cf_ray_id": fasthex(self.seed, "ray", k, n=16),
+               "method": {"create": "POST", "delete": "DELETE", "view": "GET", "update": "PATCH"}[typ],
+               "status_code": 403 if failed else 200}
+        if x % 13:
+            raw["uri"] = "/organizations/%s/%s/%s" % (oid, product, resource.get("id", "-"))
+        raw["user_agent"] = "generated-client/%d" % (x % 5)
+        return {
+            "action": {"description": "%s %s" % (typ.capitalize(), rtype), "result": "failure" if failed else "success",
+                       "time": rfc3339(t, 3 if j % 3 else 0), "type": typ},
+            "actor": actor,
+            "id": uuid_of(self.seed, "audit", i, j),
+            "organization": {"id": oid},
+            "raw": raw,
+            "resource": resource,
+        }
+
+    # billable usage -----------------------------------------------------------
+    def usage_range(self):
+        """The generated usage: the month before the anchor's, through its day."""
+        last = self.anchor.date()
+        first = (last.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        return first, last
+
+    def usage(self, i, d_from, d_to):
+        first, last = self.usage_range()
+        d_from, d_to = max(d_from, first), min(d_to, last)
+        out = []
+        accts = self.accounts(i)
+        d = d_from
+        while d <= d_to:
+            for j, a in enumerate(accts):
+                k = i * self.A + j
+                for m, spec in enumerate(GEN_METRICS):
+                    mid, name, unit, category, fam_id, fam_name, base, step, mod = spec
+                    q = base + step * ((7 * d.toordinal() + 3 * k + 5 * m) % mod)
+                    rec = dict(USAGE_COMMON, ChargeDescription="%s \u2014 daily usage" % name,
+                               ConsumedUnit=unit, x_BillableMetricName=name, x_ProductCategoryName=category,
+                               x_ProductFamilyId=fam_id, x_ProductFamilyName=fam_name)
+                    out.append(usage_record(rec, a["id"], a["name"], mid, d, q))
+            d += dt.timedelta(days=1)
+        return out
+
+    # organization shares ------------------------------------------------------
+    def shares(self, i):
+        out = []
+        oid = self.gid("org", i)
+        for s in range(self.S):
+            k = i * self.S + s
+            x = _mix(self.seed, k, 8)
+            if self.A:
+                acct = self.account(i * self.A + s % self.A)
+                aid, aname = acct["id"], acct["name"] or "Account %d" % (i * self.A + s % self.A)
+            else:
+                aid, aname = fasthex(self.seed, "share-account", k), "External account %d" % k
+            kind = SHARE_KINDS[(x >> 2) % 2]
+            status = SHARE_STATUSES[x % 3] if x % 4 == 0 else "active"
+            created = GEN_EPOCH + dt.timedelta(seconds=61 * i + 11 * s, microseconds=x % 1000000)
+            modified = created + dt.timedelta(days=x % 40)
+            share = {"id": fasthex(self.seed, "share", k), "name": "%s %s share %d" % (
+                         ADJ[(x >> 4) % len(ADJ)], NOUN[(x >> 9) % len(NOUN)], k),
+                     "account_id": aid, "account_name": aname, "organization_id": oid,
+                     "created": rfc3339(created, 6), "modified": rfc3339(modified, 6), "status": status,
+                     "target_type": SHARE_TARGET_TYPES[(x >> 3) % 2], "kind": kind}
+            res = []
+            for r in range(1 + (x >> 5) % 2):
+                rt = SHARE_RESOURCE_TYPES[(x >> 6) % len(SHARE_RESOURCE_TYPES) if r == 0 else (k + r) % 6]
+                res.append({"id": fasthex(self.seed, "share-resource", k, r),
+                            "resource_id": fasthex(self.seed, "shared", k, r), "resource_type": rt,
+                            "resource_account_id": aid, "meta": {}, "status": status,
+                            "created": share["created"], "modified": share["modified"],
+                            "resource_version": 1 + (x >> 8) % 9})
+            share["resources"] = res
+            if kind == "sent":
+                share["associated_recipient_count"] = (x >> 10) % 6
+                share["associating_recipient_count"] = (x >> 13) % 2
+                share["disassociated_recipient_count"] = (x >> 14) % 3
+                share["disassociating_recipient_count"] = 0
+            out.append(share)
+        return out
+
 
 class EmptyDataset(GenDataset):
     def __init__(self):
@@ -542,6 +869,226 @@ def check_data(data):
                 raise DataError(where + ": account_id %s is no organization's account" % m["account_id"])
         elif not isinstance(m.get("account"), dict):
             raise DataError(where + " needs account_id or an inline account")
+    if "audit_logs" in data:
+        check_audit_logs(data["audit_logs"], ids)
+    if "shares" in data:
+        check_shares(data["shares"], ids)
+    if "usage" in data:
+        check_usage(data["usage"], acct_ids)
+
+
+def _check_strings(obj, where, keys):
+    for k in keys:
+        if k in obj and not isinstance(obj[k], str):
+            raise DataError("%s.%s must be a string" % (where, k))
+
+
+def check_audit_logs(logs, org_ids):
+    """The audit_logs collection: API objects of the audit log, each naming
+    its organization; fields may be left out, but those present have the
+    document's types and enums."""
+    if not isinstance(logs, list):
+        raise DataError("audit_logs must be an array")
+    seen = set()
+    for n, a in enumerate(logs):
+        where = "audit_logs[%d]" % n
+        if not isinstance(a, dict):
+            raise DataError(where + " must be an object")
+        if not isinstance(a.get("id"), str) or not UUID_RE.match(a["id"]):
+            raise DataError(where + ".id must be a UUID")
+        if a["id"].lower() in seen:
+            raise DataError("%s: duplicate id %s" % (where, a["id"]))
+        seen.add(a["id"].lower())
+        org = a.get("organization")
+        if not isinstance(org, dict) or org.get("id") not in org_ids:
+            raise DataError(where + ".organization.id must be an organization of the file")
+        for k in ("action", "actor", "raw", "resource"):
+            if not isinstance(a.get(k, {}), dict):
+                raise DataError("%s.%s must be an object" % (where, k))
+        action, actor = a.get("action", {}), a.get("actor", {})
+        raw, res = a.get("raw", {}), a.get("resource", {})
+        if not isinstance(action.get("time"), str) or parse_timestamp(action["time"]) is None:
+            raise DataError(where + ".action.time must be an RFC 3339 timestamp")
+        _check_strings(action, where + ".action", ("description", "result", "type"))
+        _check_strings(actor, where + ".actor", ("context", "email", "id", "ip_address", "token_id",
+                                                 "token_name", "type"))
+        _check_strings(raw, where + ".raw", ("cf_ray_id", "method", "uri", "user_agent"))
+        _check_strings(res, where + ".resource", ("id", "product", "type"))
+        for obj, key, allowed in ((action, "type", AUDIT_ACTION_TYPES), (action, "result", AUDIT_ACTION_RESULTS),
+                                  (actor, "context", AUDIT_ACTOR_CONTEXTS), (actor, "type", AUDIT_ACTOR_TYPES)):
+            if key in obj and obj[key] not in allowed:
+                raise DataError("%s: %s %r is not one of %s" % (where, key, obj[key], ", ".join(allowed)))
+        if "status_code" in raw and (not isinstance(raw["status_code"], int) or isinstance(raw["status_code"], bool)):
+            raise DataError(where + ".raw.status_code must be an integer")
+        for k in ("request", "response", "scope"):
+            if k in res and not isinstance(res[k], dict):
+                raise DataError("%s.resource.%s must be an object" % (where, k))
+
+
+def check_shares(shares, org_ids):
+    """The shares collection: API objects of organization shares."""
+    if not isinstance(shares, list):
+        raise DataError("shares must be an array")
+    seen = set()
+    for n, sh in enumerate(shares):
+        where = "shares[%d]" % n
+        if not isinstance(sh, dict):
+            raise DataError(where + " must be an object")
+        for k in ("id", "name", "account_id", "account_name", "created", "modified"):
+            if not isinstance(sh.get(k), str):
+                raise DataError("%s.%s must be a string" % (where, k))
+        if sh["id"] in seen:
+            raise DataError("%s: duplicate id %s" % (where, sh["id"]))
+        seen.add(sh["id"])
+        if sh.get("organization_id") not in org_ids:
+            raise DataError(where + ".organization_id must be an organization of the file")
+        for k in ("created", "modified"):
+            if parse_timestamp(sh[k]) is None:
+                raise DataError("%s.%s must be an RFC 3339 timestamp" % (where, k))
+        for k, allowed in (("status", SHARE_STATUSES), ("kind", SHARE_KINDS), ("target_type", SHARE_TARGET_TYPES)):
+            if sh.get(k) not in allowed:
+                raise DataError("%s.%s must be one of %s" % (where, k, ", ".join(allowed)))
+        rs = sh.get("resources", [])
+        if not isinstance(rs, list):
+            raise DataError(where + ".resources must be an array")
+        for m, r in enumerate(rs):
+            rw = "%s.resources[%d]" % (where, m)
+            if not isinstance(r, dict):
+                raise DataError(rw + " must be an object")
+            if r.get("resource_type") not in SHARE_RESOURCE_TYPES:
+                raise DataError(rw + ".resource_type must be one of " + ", ".join(SHARE_RESOURCE_TYPES))
+            if r.get("status") not in SHARE_STATUSES:
+                raise DataError(rw + ".status must be one of " + ", ".join(SHARE_STATUSES))
+            if not isinstance(r.get("meta"), dict):
+                raise DataError(rw + ".meta must be an object")
+            if not isinstance(r.get("resource_version"), int) or isinstance(r["resource_version"], bool):
+                raise DataError(rw + ".resource_version must be an integer")
+
+
+def check_usage(u, acct_ids):
+    """The usage collection: a generator spec (README.md, "The sample data")."""
+    if not isinstance(u, dict):
+        raise DataError("usage must be an object")
+    d_from = parse_date(u.get("from")) if isinstance(u.get("from"), str) else None
+    d_to = parse_date(u.get("to")) if isinstance(u.get("to"), str) else None
+    if d_from is None or d_to is None or d_to < d_from:
+        raise DataError("usage.from and usage.to must be dates YYYY-MM-DD, from <= to")
+
+    def fields(rec, where, derived_ok=()):
+        if not isinstance(rec, dict):
+            raise DataError(where + " must be an object")
+        bad = [k for k in USAGE_DERIVED if k in rec and k not in derived_ok]
+        if bad:
+            raise DataError("%s: %s is derived by the emulator" % (where, ", ".join(bad)))
+
+    fields(u.get("record", {}), "usage.record")
+    metrics = u.get("metrics")
+    if not isinstance(metrics, list) or not metrics:
+        raise DataError("usage.metrics must be a non-empty array")
+    mids = set()
+    for n, m in enumerate(metrics):
+        where = "usage.metrics[%d]" % n
+        if not isinstance(m, dict) or not isinstance(m.get("id"), str) or m["id"] in mids:
+            raise DataError(where + " needs a unique string id")
+        mids.add(m["id"])
+        qty = m.get("quantity")
+        if not (isinstance(qty, list) and len(qty) == 3 and
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in qty) and
+                isinstance(qty[2], int) and qty[2] > 0):
+            raise DataError(where + ".quantity must be [base, step, modulus > 0]")
+        fields(m.get("record", {}), where + ".record")
+    accts = u.get("accounts")
+    if not isinstance(accts, list):
+        raise DataError("usage.accounts must be an array")
+    seen = set()
+    for n, a in enumerate(accts):
+        where = "usage.accounts[%d]" % n
+        if not isinstance(a, dict) or a.get("account_id") not in acct_ids or a["account_id"] in seen:
+            raise DataError(where + ".account_id must be an account of the file, once")
+        seen.add(a["account_id"])
+        fields(a.get("record", {}), where + ".record")
+        ms = a.get("metrics")
+        if not isinstance(ms, dict) or not ms or set(ms) - mids:
+            raise DataError(where + ".metrics must map metric ids of usage.metrics to objects")
+        for k, v in ms.items():
+            fields(v, "%s.metrics.%s" % (where, k))
+    for n, o in enumerate(u.get("overrides", [])):
+        where = "usage.overrides[%d]" % n
+        if not isinstance(o, dict) or o.get("account_id") not in seen or o.get("metric") not in mids \
+                or not isinstance(o.get("date"), str) or parse_date(o["date"]) is None:
+            raise DataError(where + " needs account_id (of usage.accounts), metric and date")
+        fields(o.get("record"), where + ".record", ("ConsumedQuantity",))
+
+
+class UsageSpec:
+    """The usage collection of a data file: accounts x metrics x days, each
+    record's quantity base + step * ((7 * day + 3 * account + 5 * metric) mod m),
+    day counted from the spec's from, account and metric by their position in
+    the spec; overrides replace fields of one record."""
+
+    def __init__(self, u):
+        self.first = parse_date(u["from"])
+        self.last = parse_date(u["to"])
+        self.common = u.get("record", {})
+        self.metrics = u["metrics"]
+        self.accounts = {a["account_id"]: (n, a) for n, a in enumerate(u["accounts"])}
+        self.overrides = {(o["account_id"], o["metric"], o["date"]): o["record"] for o in u.get("overrides", [])}
+
+    def records(self, accounts, d_from, d_to):
+        """Records of these accounts (API objects, in the organisation's
+        order) from d_from to d_to inclusive: by day, account, metric."""
+        d_from, d_to = max(d_from, self.first), min(d_to, self.last)
+        out = []
+        day = d_from
+        while day <= d_to:
+            dn = (day - self.first).days
+            for acct in accounts:
+                spec = self.accounts.get(acct["id"])
+                if spec is None:
+                    continue
+                an, a = spec
+                for mn, m in enumerate(self.metrics):
+                    if m["id"] not in a["metrics"]:
+                        continue
+                    base, step, mod = m["quantity"]
+                    q = base + step * ((7 * dn + 3 * an + 5 * mn) % mod)
+                    fields = dict(self.common)
+                    fields.update(m.get("record", {}))
+                    fields.update(a.get("record", {}))
+                    fields.update(a["metrics"][m["id"]])
+                    out.append(usage_record(fields, acct["id"], acct["name"], m["id"], day, q,
+                                            self.overrides.get((acct["id"], m["id"], day.isoformat()))))
+            day += dt.timedelta(days=1)
+        return out
+
+
+def ordered(obj, keys):
+    """obj with keys in this order first, then the others as they come."""
+    out = {k: obj[k] for k in keys if k in obj}
+    out.update((k, v) for k, v in obj.items() if k not in out)
+    return out
+
+
+SHARE_KEYS = ("id", "name", "account_id", "account_name", "organization_id", "created", "modified",
+              "status", "target_type", "kind", "resources", "associated_recipient_count",
+              "associating_recipient_count", "disassociated_recipient_count",
+              "disassociating_recipient_count")
+SHARE_RESOURCE_KEYS = ("id", "resource_id", "resource_type", "resource_account_id", "meta", "status",
+                       "created", "modified", "resource_version")
+
+
+def share_api(sh):
+    """A share of a data file in the key order of the document's required list
+    (a loaded file's keys come sorted)."""
+    out = ordered(sh, SHARE_KEYS)
+    if isinstance(out.get("resources"), list):
+        out["resources"] = [ordered(r, SHARE_RESOURCE_KEYS) for r in out["resources"]]
+    return out
+
+
+def audit_key(item):
+    """The sort key of an audit log entry: (action.time in microseconds, id)."""
+    return (epoch_us(parse_timestamp(item["action"]["time"])), item["id"])
 
 
 # --------------------------------------------------------------------------
@@ -572,6 +1119,10 @@ class Store:
         self.version = 0
         self.counters = collections.Counter()
         self.member_seq = 1 << 30
+        # read-only collections of a data file, by organisation id
+        self.audit_by_org = {}              # org id -> [(key, item)] sorted by key
+        self.shares_by_org = {}             # org id -> [share] in file order
+        self.usage_spec = None
         if data:
             self._load(data)
 
@@ -616,6 +1167,14 @@ class Store:
             self.ms_total += 1
             self.ms_mat[idx] = dict(m)
             self.ms_id_index[m["id"]] = idx
+        for a in data.get("audit_logs", []):
+            self.audit_by_org.setdefault(a["organization"]["id"], []).append((audit_key(a), a))
+        for lst in self.audit_by_org.values():
+            lst.sort(key=lambda e: e[0])
+        for sh in data.get("shares", []):
+            self.shares_by_org.setdefault(sh["organization_id"], []).append(share_api(sh))
+        if data.get("usage"):
+            self.usage_spec = UsageSpec(data["usage"])
 
     def _next_seq(self):
         self.member_seq += 1
@@ -748,6 +1307,34 @@ class Store:
         if r["profile"] is not None:
             out["profile"] = dict(r["profile"])
         return out
+
+    # read-only collections ---------------------------------------------------
+    def audit_of(self, i):
+        """[(key, item)] of organisation i's audit log, sorted by key."""
+        if i < self.n_base:
+            return [(audit_key(a), a) for a in self.base.audit_events(i)]
+        return self.audit_by_org.get(self.org_rec(i)["id"], [])
+
+    def shares_of(self, i):
+        if i < self.n_base:
+            return self.base.shares(i)
+        return self.shares_by_org.get(self.org_rec(i)["id"], [])
+
+    def usage_of(self, i, d_from, d_to):
+        """Usage records of organisation i's accounts, d_from..d_to inclusive."""
+        if i < self.n_base:             # no write changes a generated organisation's accounts
+            return self.base.usage(i, d_from, d_to)
+        if self.usage_spec is None:
+            return []
+        return self.usage_spec.records(self.accounts_of(i), d_from, d_to)
+
+    def usage_range(self):
+        """The days the data set has usage for (first, last), or None."""
+        if self.n_base:
+            return self.base.usage_range()
+        if self.usage_spec is not None:
+            return self.usage_spec.first, self.usage_spec.last
+        return None
 
     # writes ----------------------------------------------------------------
     def create_org(self, name, parent, profile):
@@ -929,23 +1516,24 @@ def make_token(bind, anchor):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def read_token(tok, bind):
+def read_token(tok, bind, name="page_token"):
+    """The anchor of a page token (or an audit log cursor, name="cursor")."""
     try:
         raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
         d = json.loads(raw)
         if not isinstance(d, dict) or "a" not in d or "b" not in d:
             raise ValueError
     except (ValueError, TypeError):
-        raise ApiError(400, E_INVALID_TOKEN, "Invalid page_token")
+        raise ApiError(400, E_INVALID_TOKEN, "Invalid " + name)
     if d["b"] != bind:
         raise ApiError(400, E_INVALID_TOKEN,
-                       "page_token does not match the filters of the request that produced it; "
+                       name + " does not match the filters of the request that produced it; "
                        "parameters used to filter the list must remain in subsequent requests")
     a = d["a"]
     return tuple(a) if isinstance(a, list) else a
 
 
-def paginate(keys, direction, anchor, size):
+def paginate(keys, direction, anchor, size, name="page_token"):
     """Slice a sorted key list after anchor.  Returns (page_keys, more)."""
     try:
         if direction == "asc":
@@ -955,7 +1543,7 @@ def paginate(keys, direction, anchor, size):
         lo = max(0, end - size)
         return keys[lo:end][::-1], lo > 0
     except TypeError:
-        raise ApiError(400, E_INVALID_TOKEN, "Invalid page_token")
+        raise ApiError(400, E_INVALID_TOKEN, "Invalid " + name)
 
 
 # How the case-insensitive filters fold case (ctl.py config
@@ -966,6 +1554,12 @@ def paginate(keys, direction, anchor, size):
 #   ascii   A-Z only
 CASE_FOLDINGS = ("full", "simple", "ascii")
 CASE_FOLDING = ["full"]
+
+# Where the audit logs put the next page's cursor (ctl.py config
+# '{"cursor_form": ...}', or --cursor-form): "cursor" is result_info.cursor,
+# as the document says; "cursors.after" is result_info.cursors.after, the form
+# Cloudflare's newest SDK reads.
+CURSOR_FORM = ["cursor"]
 
 
 def fold(s):
@@ -1351,9 +1945,226 @@ class Api:
         self.store.delete_ms(m)
         return self.ok({"id": mid})
 
+    # audit logs ---------------------------------------------------------------
+    def _cursor_list(self, path, q, f, keys, item_of, direction, limit, fault, count, extra=None):
+        """A cursor-paginated page of keys (the audit logs' pagination).  The
+        cursor is a page token under another name: bound to the path and the
+        query f, holding the key of the last item.  count turns the page's
+        length into result_info.count (a string for the audit logs, an integer
+        for the history, as the document types them)."""
+        bind = hashlib.sha256((path + "|" + canon_json(f)).encode()).hexdigest()[:20]
+        cur = q.get("cursor")
+        kind = fault.get("kind") if fault else None
+        anchor = None
+        if kind == "repeat_page":
+            cur = None
+        elif cur is not None:
+            try:
+                anchor = read_token(cur, bind, "cursor")
+            except ApiError:
+                if kind != "stuck_token":
+                    raise
+        page, more = paginate(keys, direction, anchor, limit, "cursor")
+        nxt = None
+        if kind == "stuck_token":
+            nxt = cur if cur is not None else "stuck"
+        elif kind == "repeat_page":
+            fault["_n"] = fault.get("_n", 0) + 1
+            nxt = make_token(bind, ["repeat", fault["_n"]])
+        elif more:
+            nxt = make_token(bind, list(page[-1]))
+        info = {"count": count(len(page))}
+        if nxt is not None:
+            if CURSOR_FORM[0] == "cursors.after":
+                info["cursors"] = {"after": nxt}
+            else:
+                info["cursor"] = nxt
+        info.update(extra or {})
+        return self.ok([item_of(k) for k in page], info)
+
+    @staticmethod
+    def _audit_window(q):
+        """since and before (both required) -> (since_us, before_us)."""
+        out = []
+        for name in ("since", "before"):
+            v = q.get(name)
+            if v is None:
+                raise bad_param("%s: required parameter is missing" % name)
+            t = parse_instant(v)
+            if t is None:
+                raise bad_param("%s must be a date (YYYY-MM-DD) or an RFC 3339 timestamp, got %r" % (name, v))
+            out.append(epoch_us(t))
+        if out[1] <= out[0]:
+            raise bad_param("before must be later than since")
+        return out
+
+    @staticmethod
+    def _audit_paging(q):
+        direction = parse_enum(q, "direction", ("desc", "asc")) or "desc"
+        limit = parse_int(q, "limit", 1, AUDIT_MAX_LIMIT, AUDIT_DEFAULT_LIMIT)
+        return direction, limit
+
+    @staticmethod
+    def _audit_filters(q):
+        """The list filters and their .not twins -> (pos, neg), each
+        {filter: sorted values}; values of one filter are alternatives."""
+        pos, neg = {}, {}
+        for name, _, allowed in AUDIT_FILTERS:
+            for target, key in ((pos, name), (neg, name + ".not")):
+                vals = [v for v in q.multi.get(key, ()) if v != ""]
+                if not vals:
+                    continue
+                for v in vals:
+                    if allowed is not None and v not in allowed:
+                        raise bad_param("%s must be one of %s, got %r" % (key, ", ".join(allowed), v))
+                    if name == "raw_status_code" and not re.match(r"^\d{1,9}$", v):
+                        raise bad_param("%s must be an integer, got %r" % (key, v))
+                    if name == "actor_email" and not EMAIL_RE.match(v):
+                        raise bad_param("%s must be an email address, got %r" % (key, v))
+                if name == "raw_status_code":
+                    vals = [int(v) for v in vals]
+                target[name] = sorted(set(vals))
+        return pos, neg
+
+    def list_audit(self, path, q, oid, fault=None):
+        i = self._org_or_404(oid)
+        since, before = self._audit_window(q)
+        direction, limit = self._audit_paging(q)
+        pos, neg = self._audit_filters(q)
+        f = {"org": oid, "since": since, "before": before, "direction": direction, "pos": pos, "neg": neg}
+        entries = self.store.audit_of(i)
+
+        def compute():
+            return [k for k, item in entries if since <= k[0] < before and audit_match(item, pos, neg)]
+
+        keys = self._cached(("audit", canon_json(f)), compute)
+        items = dict(entries)
+        return self._cursor_list(path, q, f, keys, items.__getitem__, direction, limit, fault, str)
+
+    def audit_history(self, path, q, oid, aid, fault=None):
+        if not UUID_RE.match(aid):
+            raise bad_param("id must be a UUID, got %r" % aid)
+        i = self.store.org_index(oid)
+        if i is None:
+            raise history_not_found(E_ORG_NOT_FOUND, "Organization not found: %s" % oid)
+        v = q.get("action_time")
+        if v is None:
+            raise bad_param("action_time: required parameter is missing")
+        at = parse_timestamp(v)
+        if at is None:
+            raise bad_param("action_time must be an RFC 3339 timestamp, got %r" % v)
+        since, before = self._audit_window(q)
+        direction, limit = self._audit_paging(q)
+        entries = self.store.audit_of(i)
+        day = at.astimezone(UTC).date()
+        src = None
+        for _, item in entries:
+            if item["id"].lower() == aid.lower() and \
+                    parse_timestamp(item["action"]["time"]).astimezone(UTC).date() == day:
+                src = item
+                break
+        if src is None:
+            raise history_not_found(E_AUDIT_NOT_FOUND,
+                                    "Audit log entry %s not found on %s (UTC)" % (aid, day.isoformat()))
+        res = src.get("resource") or {}
+        rid, rtype = res.get("id"), res.get("type")
+        if not rid:
+            status = "unavailable"
+        else:
+            status = "exact" if (src.get("raw") or {}).get("uri") else "approximate"
+        f = {"org": oid, "id": aid.lower(), "day": day.isoformat(), "since": since, "before": before,
+             "direction": direction}
+
+        def compute():
+            if status == "unavailable":
+                return []
+            return [k for k, item in entries if since <= k[0] < before
+                    and (item.get("resource") or {}).get("id") == rid
+                    and (item.get("resource") or {}).get("type") == rtype]
+
+        keys = self._cached(("history", canon_json(f)), compute)
+        items = dict(entries)
+        return self._cursor_list(path, q, f, keys, items.__getitem__, direction, limit, fault, int,
+                                 {"history_status": status})
+
+    # billable usage -------------------------------------------------------------
+    def billable_usage(self, q, oid):
+        v_from, v_to = q.get("from"), q.get("to")
+        if (v_from is None) != (v_to is None):
+            raise usage_param("%s is required when %s is set" % (("from", "to") if v_from is None else ("to", "from")))
+        if v_from is None:
+            d_to = self.store.clock.today()
+            d_from = d_to.replace(day=1)
+        else:
+            d_from, d_to = parse_date(v_from), parse_date(v_to)
+            for name, d, raw in (("from", d_from, v_from), ("to", d_to, v_to)):
+                if d is None:
+                    raise usage_param("%s must be a date YYYY-MM-DD, got %r" % (name, raw))
+            if d_to < d_from:
+                raise usage_param("to (%s) is before from (%s)" % (v_to, v_from))
+            if (d_to - d_from).days >= USAGE_MAX_DAYS:
+                raise usage_param("the date range is %d days; the maximum is %d"
+                                  % ((d_to - d_from).days + 1, USAGE_MAX_DAYS))
+        i = self.store.org_index(oid)
+        if i is None:
+            return self.ok([])
+        return self.ok(self.store.usage_of(i, d_from, d_to))
+
+    # organization shares --------------------------------------------------------
+    def list_shares(self, q, oid):
+        st = self.store
+        i = self._org_or_404(oid)
+        status = parse_enum(q, "status", SHARE_STATUSES)
+        kind = parse_enum(q, "kind", SHARE_KINDS)
+        target = parse_enum(q, "target_type", SHARE_TARGET_TYPES)
+        rtypes = [v for v in q.multi.get("resource_types", ()) if v != ""]
+        for v in rtypes:
+            if v not in SHARE_RESOURCE_TYPES:
+                raise bad_param("resource_types must be one of %s, got %r" % (", ".join(SHARE_RESOURCE_TYPES), v))
+        order = parse_enum(q, "order", SHARE_ORDERS) or "created"
+        direction = parse_enum(q, "direction", DIRECTIONS) or "asc"
+        paged = q.get("page") is not None or q.get("per_page") is not None
+        page = parse_int(q, "page", 1, 1 << 31, 1)
+        per_page = parse_int(q, "per_page", 1, SHARE_MAX_PER_PAGE, DEFAULT_PER_PAGE)
+        f = {"org": oid, "status": status, "kind": kind, "target_type": target,
+             "resource_types": sorted(set(rtypes)), "order": order, "direction": direction}
+        shares = st.shares_of(i)
+
+        def compute():
+            rows = [n for n, sh in enumerate(shares)
+                    if (status is None or sh["status"] == status)
+                    and (kind is None or sh["kind"] == kind)
+                    and (target is None or sh["target_type"] == target)
+                    and (not rtypes or any(r["resource_type"] in rtypes for r in sh.get("resources", ())))]
+            if order == "name":
+                rows.sort(key=lambda n: (shares[n]["name"], shares[n]["id"]))
+            else:
+                rows.sort(key=lambda n: (epoch_us(parse_timestamp(shares[n]["created"])), shares[n]["id"]))
+            return rows[::-1] if direction == "desc" else rows
+
+        rows = self._cached(("shares", canon_json(f)), compute)
+        if paged:
+            chunk = rows[(page - 1) * per_page: page * per_page]
+            pages = -(-len(rows) // per_page)
+        else:
+            chunk, page, per_page, pages = rows, 1, len(rows), 1 if rows else 0
+        return self.ok([shares[n] for n in chunk],
+                       {"count": len(chunk), "page": page, "per_page": per_page,
+                        "total_count": len(rows), "total_pages": pages})
+
     # dumps for the control plane ---------------------------------------------
     def dump(self, collection):
         st = self.store
+        if collection == "audit_logs":
+            return [item for i in st.all_orgs() for _, item in st.audit_of(i)]
+        if collection == "shares":
+            return [sh for i in st.all_orgs() for sh in st.shares_of(i)]
+        if collection == "usage":
+            rng = st.usage_range()
+            if rng is None:
+                return []
+            return [dict(r, organization_id=st.org_rec(i)["id"])
+                    for i in st.all_orgs() for r in st.usage_of(i, *rng)]
         if collection == "organizations":
             return [st.org_api(i) for i in st.all_orgs()]
         if collection == "profiles":
@@ -1372,6 +2183,44 @@ class Api:
         if collection == "memberships":
             return [st.ms_api(m, True) for m in st.all_memberships()]
         return None
+
+
+def audit_field(item, path):
+    v = item
+    for k in path:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(k)
+    return v
+
+
+AUDIT_PATHS = {name: path for name, path, _ in AUDIT_FILTERS}
+
+
+def audit_match(item, pos, neg):
+    """Exact, case-sensitive matching: an item matches a filter when its field
+    equals one of the values, and a .not filter when it equals none of them.
+    A missing field matches no filter and every .not filter."""
+    for name, vals in pos.items():
+        v = audit_field(item, AUDIT_PATHS[name])
+        if isinstance(v, bool) or v not in vals:
+            return False
+    for name, vals in neg.items():
+        v = audit_field(item, AUDIT_PATHS[name])
+        if not isinstance(v, bool) and v in vals:
+            return False
+    return True
+
+
+def history_not_found(code, message):
+    """The history's 404, with the body of the document's
+    aaa_audit-logs-v2-history-not-found."""
+    return ApiError(404, code, message,
+                    envelope={"result": None, "result_info": {"count": 0, "history_status": "unavailable"}})
+
+
+def usage_param(msg):
+    return ApiError(400, E_USAGE_PARAM, "Invalid request parameters: " + msg)
 
 
 def member_api(m):
@@ -1501,9 +2350,11 @@ class Control:
         self.reset_config()
 
     default_case_folding = "full"
+    default_cursor_form = "cursor"
 
     def reset_config(self):
         CASE_FOLDING[0] = self.default_case_folding
+        CURSOR_FORM[0] = self.default_cursor_form
         self.latency_ms = 0
         self.rate_limit = None
         self.ratelimit_headers = False
@@ -1513,12 +2364,12 @@ class Control:
     def config_dict(self):
         return {"latency_ms": self.latency_ms, "rate_limit": self.rate_limit,
                 "ratelimit_headers": self.ratelimit_headers,
-                "case_folding": CASE_FOLDING[0]}
+                "case_folding": CASE_FOLDING[0], "cursor_form": CURSOR_FORM[0]}
 
     def set_config(self, cfg):
         if not isinstance(cfg, dict):
             raise ControlError("config must be a JSON object")
-        unknown = set(cfg) - {"latency_ms", "rate_limit", "ratelimit_headers", "case_folding"}
+        unknown = set(cfg) - {"latency_ms", "rate_limit", "ratelimit_headers", "case_folding", "cursor_form"}
         if unknown:
             raise ControlError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         if "latency_ms" in cfg:
@@ -1539,6 +2390,8 @@ class Control:
             raise ControlError("ratelimit_headers must be true or false")
         if "case_folding" in cfg and cfg["case_folding"] not in CASE_FOLDINGS:
             raise ControlError("case_folding must be one of %s" % ", ".join(CASE_FOLDINGS))
+        if "cursor_form" in cfg and cfg["cursor_form"] not in CURSOR_FORMS:
+            raise ControlError("cursor_form must be one of %s" % ", ".join(CURSOR_FORMS))
         with self.lock:
             if "latency_ms" in cfg:
                 self.latency_ms = cfg["latency_ms"]
@@ -1550,6 +2403,8 @@ class Control:
                 self.ratelimit_headers = cfg["ratelimit_headers"]
             if "case_folding" in cfg:
                 CASE_FOLDING[0] = cfg["case_folding"]
+            if "cursor_form" in cfg:
+                CURSOR_FORM[0] = cfg["cursor_form"]
 
     def add_fault(self, rule):
         r = check_fault(rule)
@@ -1642,6 +2497,10 @@ ROUTES = [
     (re.compile(r"^/organizations/([^/]+)/members$"), "members"),
     (re.compile(r"^/organizations/([^/]+)/accounts$"), "accounts"),
     (re.compile(r"^/organizations/([^/]+)/profile$"), "profile"),
+    (re.compile(r"^/organizations/([^/]+)/logs/audit$"), "audit"),
+    (re.compile(r"^/organizations/([^/]+)/logs/audit/([^/]+)/history$"), "history"),
+    (re.compile(r"^/organizations/([^/]+)/billable/usage$"), "usage"),
+    (re.compile(r"^/organizations/([^/]+)/shares$"), "shares"),
     (re.compile(r"^/organizations/([^/]+)$"), "org"),
     (re.compile(r"^/memberships$"), "memberships"),
     (re.compile(r"^/memberships/([^/]+)$"), "membership"),
@@ -1649,11 +2508,17 @@ ROUTES = [
 ALLOWED = {"orgs": ("GET", "POST"), "batch": ("POST",), "member": ("GET", "DELETE"),
            "members": ("GET", "POST"), "accounts": ("GET",), "profile": ("GET", "PUT"),
            "org": ("GET", "PUT", "DELETE"), "memberships": ("GET",),
-           "membership": ("GET", "PUT", "DELETE")}
+           "membership": ("GET", "PUT", "DELETE"), "audit": ("GET",), "history": ("GET",),
+           "usage": ("GET",), "shares": ("GET",)}
 
 HTML_PAGE = ("<html>\r\n<head><title>{code} {phrase}</title></head>\r\n<body>\r\n"
              "<center><h1>{code} {phrase}</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
              "</body>\r\n</html>\r\n")
+
+
+def _opt(args, name, default):
+    v = getattr(args, name, None)
+    return default if v is None else v
 
 
 class Emulator:
@@ -1669,18 +2534,21 @@ class Emulator:
         self.clock = Clock(args.fixed_time)
         self.control = Control(args.log_limit)
         self.control.default_case_folding = getattr(args, "case_folding", None) or "full"
+        self.control.default_cursor_form = getattr(args, "cursor_form", None) or "cursor"
         self.control.reset_config()
         self.cache = PageCache(args.cache_mb << 20)
         self.ray = 0x8f1c2d3e4a5b0000
         self.ray_lock = threading.Lock()
         self.stopping = threading.Event()
         self.base, self.data, self.seed_tag = self._dataset(args)
+        self.base.anchor = self.clock.now_dt().replace(microsecond=0)
         self.reset_data()
 
     @staticmethod
     def _dataset(args):
-        gen_flags = any(getattr(args, k) is not None for k in
-                        ("orgs", "members_per_org", "accounts_per_org", "memberships", "seed", "roots"))
+        gen_flags = any(getattr(args, k, None) is not None for k in
+                        ("orgs", "members_per_org", "accounts_per_org", "memberships", "seed", "roots",
+                         "audit_per_org", "shares_per_org"))
         if args.data and gen_flags:
             raise DataError("--data and the generator flags (--seed, --orgs, ...) exclude each other")
         if gen_flags:
@@ -1689,12 +2557,16 @@ class Emulator:
                               args.roots if args.roots is not None else 3,
                               args.members_per_org if args.members_per_org is not None else 5,
                               args.accounts_per_org if args.accounts_per_org is not None else 2,
-                              args.memberships if args.memberships is not None else 20)
+                              args.memberships if args.memberships is not None else 20,
+                              _opt(args, "audit_per_org", 40), _opt(args, "shares_per_org", 3))
             return base, None, "gen:%d" % seed
         path = args.data or SAMPLE_DATA
         data = load_data_file(path)
         check_data(data)
-        tag = hashlib.sha256(canon_json(data).encode()).hexdigest()[:12]
+        # the read-only collections stay out of the tag: adding them to a file
+        # does not change the ids that writes create (README.md, "New ids")
+        tagged = {k: v for k, v in data.items() if k not in READ_ONLY_COLLECTIONS}
+        tag = hashlib.sha256(canon_json(tagged).encode()).hexdigest()[:12]
         return EmptyDataset(), data, "file:" + tag
 
     def reset_data(self):
@@ -1727,7 +2599,7 @@ class Emulator:
                                              "message": "Invalid format for Authorization header"}])
             tok = m.group(1)
             if tok in self.forbidden:
-                if family == "org":
+                if family != "iam":
                     raise ApiError(403, E_AUTH, "Forbidden", documentation_url=FORBIDDEN_DOC_URL)
                 return
             if tok in self.tokens:
@@ -1785,6 +2657,14 @@ class Emulator:
             return 204, None
         if name == "memberships":
             return 200, a.list_memberships(q)
+        if name == "audit":
+            return 200, a.list_audit(path, q, args[0], fault)
+        if name == "history":
+            return 200, a.audit_history(path, q, args[0], args[1], fault)
+        if name == "usage":
+            return 200, a.billable_usage(q, args[0])
+        if name == "shares":
+            return 200, a.list_shares(q, args[0])
         if method == "GET":
             return 200, a.get_membership(args[0])
         if method == "PUT":
@@ -1801,16 +2681,29 @@ def parse_body(raw):
         raise ApiError(400, E_MALFORMED_JSON, "Malformed JSON in request body")
 
 
+# the operations whose failure schema requires "result": null although their
+# path starts with /organizations (billable usage, shares)
+NULL_RESULT_RE = re.compile(r"^/organizations/[^/]+/(billable/usage|shares)$")
+
+
 def family_of(path):
-    return "iam" if path.startswith("/memberships") else "org"
+    """Which error envelope a path gets: "iam" (/memberships: result null),
+    "org+null" (the usage and shares of an organization: result null) or
+    "org" (the rest of /organizations: no result)."""
+    if path.startswith("/memberships"):
+        return "iam"
+    if NULL_RESULT_RE.match(path):
+        return "org+null"
+    return "org"
 
 
 def error_body(err, family):
     e = {"code": err.code, "message": err.message}
     e.update(err.extra)
     body = {"errors": [e], "messages": [], "success": False}
-    if family == "iam":
+    if family in ("iam", "org+null"):
         body["result"] = None
+    body.update(err.envelope)
     return body
 
 
@@ -1828,6 +2721,9 @@ def default_fault_error(status):
     return (E_SERVER if status >= 500 else 1000), phrase
 
 
+DUMPS = ("organizations", "accounts", "members", "memberships", "profiles", "audit_logs", "shares", "usage")
+
+
 def wrong_types(obj):
     """Give result fields wrong JSON types (names numbers, times objects, ...)."""
     def fix(item):
@@ -1837,13 +2733,17 @@ def wrong_types(obj):
         for k, v in item.items():
             if k == "name":
                 out[k] = 12345
-            elif k in ("create_time", "update_time", "created_on"):
+            elif k in ("create_time", "update_time", "created_on", "time", "created", "modified",
+                       "ChargePeriodStart", "ChargePeriodEnd"):
                 out[k] = {"seconds": 1700000000}
             elif isinstance(v, bool):
                 out[k] = "yes" if v else "no"
-            elif k == "id":
+            elif k in ("id", "BillingAccountId"):
                 out[k] = 42
-            elif isinstance(v, dict) and k in ("user", "settings", "account", "parent"):
+            elif k in ("status_code", "ConsumedQuantity") and isinstance(v, (int, float)):
+                out[k] = str(v)
+            elif isinstance(v, dict) and k in ("user", "settings", "account", "parent", "action", "raw",
+                                               "organization"):
                 out[k] = fix(v)
             else:
                 out[k] = v
@@ -2054,6 +2954,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pos = payload.find(b'"name":"')
             if pos >= 0:
                 pos += len(b'"name":"')
+            else:
+                # no "name" (audit logs, usage): the first string value of the result
+                pos = payload.find(b'":"', max(payload.find(b'"result":'), 0))
+                pos = pos + 3 if pos >= 0 else -1
+            if pos >= 0:
                 payload = payload[:pos] + b"\xff\xfe\xc3\x28" + payload[pos:]
         elif kind == "wrong_content_type":
             ctype = "text/plain"
@@ -2126,6 +3031,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             key = None
             if cacheable:
                 key = (path, Query(query).canonical())
+                if path.endswith("/billable/usage"):
+                    key += (emu.clock.today().isoformat(),)
                 hit = emu.cache.get(key, version)
                 if hit is not None:
                     return 200, hit
@@ -2204,8 +3111,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with emu.lock:
                     rows = emu.api.dump(coll)
                 if rows is None:
-                    return reply(404, {"error": "unknown collection %r; one of organizations, accounts, "
-                                                "members, memberships, profiles" % coll})
+                    return reply(404, {"error": "unknown collection %r; one of %s" % (coll, ", ".join(DUMPS))})
                 off = int(q.get("offset") or 0)
                 lim = q.get("limit")
                 rows = rows[off:off + int(lim)] if lim is not None else rows[off:]
@@ -2271,11 +3177,17 @@ def build_parser():
     p.add_argument("--members-per-org", type=int, help="generated members per organization (default 5)")
     p.add_argument("--accounts-per-org", type=int, help="generated accounts per organization (default 2)")
     p.add_argument("--memberships", type=int, help="generated memberships of the current user (default 20)")
+    p.add_argument("--audit-per-org", type=int,
+                   help="generated audit log events per organization, over the 30 days before start (default 40)")
+    p.add_argument("--shares-per-org", type=int, help="generated shares per organization (default 3)")
     p.add_argument("--fixed-time", help="create_time/update_time of new objects (default: now)")
     p.add_argument("--log-limit", type=int, default=200000,
                    help="keep the last N requests in the request log (0 = unlimited; default 200000)")
     p.add_argument("--case-folding", choices=CASE_FOLDINGS, default="full",
                    help="how case-insensitive filters fold case (default full; see CASE_FOLDINGS)")
+    p.add_argument("--cursor-form", choices=CURSOR_FORMS, default="cursor",
+                   help="where the audit logs put the next cursor: result_info.cursor (default) "
+                        "or result_info.cursors.after")
     p.add_argument("--cache-mb", type=int, default=256, help="page cache size in MiB (default 256)")
     p.add_argument("--verbose", action="store_true", help="access log on stderr")
     return p
@@ -2284,7 +3196,8 @@ def build_parser():
 def make_server(argv=None):
     """Build (not start) a server from command-line style arguments."""
     args = build_parser().parse_args(argv)
-    for k in ("orgs", "members_per_org", "accounts_per_org", "memberships", "roots"):
+    for k in ("orgs", "members_per_org", "accounts_per_org", "memberships", "roots", "audit_per_org",
+              "shares_per_org"):
         v = getattr(args, k)
         if v is not None and v < 0:
             raise DataError("--%s must not be negative" % k.replace("_", "-"))

@@ -11,12 +11,14 @@ environment variable CF_EMULATOR_URL.  Made for shell scripts and psql's \\!:
   ctl.py fault '<json rule>'    add a fault rule (or a JSON array of rules)
   ctl.py faults                 print the active fault rules as JSON
   ctl.py faults-clear           remove every fault rule
-  ctl.py config '<json>'        set latency_ms / rate_limit / ratelimit_headers
+  ctl.py config '<json>'        set latency_ms / rate_limit / ratelimit_headers /
+                                case_folding / cursor_form
   ctl.py connections            open client connections that carried API
                                 requests, as JSON: {"open", "peak", "total"}
   ctl.py dump COLLECTION [--jsonl]
                                 organizations | accounts | members | memberships
-                                | profiles, as a JSON array or one object a line
+                                | profiles | audit_logs | shares | usage, as a
+                                JSON array or one object a line
 
 Exits 0 on success, 1 on a control-plane error, 2 on usage errors.
 """
@@ -27,7 +29,8 @@ import sys
 import urllib.error
 import urllib.request
 
-COLLECTIONS = ("organizations", "accounts", "members", "memberships", "profiles")
+COLLECTIONS = ("organizations", "accounts", "members", "memberships", "profiles", "audit_logs", "shares",
+               "usage")
 
 
 class CtlError(Exception):

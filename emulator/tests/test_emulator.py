@@ -168,7 +168,9 @@ class EmuTest(unittest.TestCase):
         if code is not None:
             self.assertEqual(j["errors"][0]["code"], code)
         self.assertEqual(j["messages"], [])
-        if path.startswith("/memberships"):
+        if cf_emulator.family_of(path.split("?")[0]) in ("iam", "org+null") or "/history" in path and status == 404:
+            # /memberships, and the usage and shares of an organization, whose
+            # failure schemas require a null result; the history's 404 has one
             self.assertIn("result", j)
             self.assertIsNone(j["result"])
         else:
@@ -1083,7 +1085,7 @@ class TestCacheAndControl(EmuTest):
         self.assertEqual(self.c.request("GET", "/__emulator/faults", auth=None).json, [])
         self.assertEqual(self.c.request("GET", "/__emulator/config", auth=None).json,
                          {"latency_ms": 0, "rate_limit": None, "ratelimit_headers": False,
-                          "case_folding": "full"})
+                          "case_folding": "full", "cursor_form": "cursor"})
         self.assertEqual([x["path"] for x in self.log()], ["/organizations/" + INITECH_SANDBOX])
 
     def test_data_dumps(self):
@@ -1121,7 +1123,8 @@ class TestCacheAndControl(EmuTest):
             self.assertIn("error", r.json)
         r = self.c.request("POST", "/__emulator/faults", raw_body=b"{", auth=None)
         self.assertEqual(r.status, 400)
-        for cfg in ({"latency_ms": -1}, {"rate_limit": {"requests": 1}}, {"ratelimit_headers": "yes"}, {"x": 1}):
+        for cfg in ({"latency_ms": -1}, {"rate_limit": {"requests": 1}}, {"ratelimit_headers": "yes"}, {"x": 1},
+                    {"cursor_form": "after"}):
             r = self.c.request("POST", "/__emulator/config", body=cfg, auth=None)
             self.assertEqual(r.status, 400, cfg)
         self.assertEqual(self.c.request("GET", "/__emulator/nothing", auth=None).status, 404)
@@ -1735,6 +1738,860 @@ class TestCtl(EmuTest):
         r = subprocess.run([PY, CTL, "log"], capture_output=True, text=True, env=env, timeout=30)
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot reach", r.stderr)
+
+
+# ==========================================================================
+# the four newer operations: audit logs, their history, billable usage, shares
+
+AUDIT = "/organizations/%s/logs/audit"
+HISTORY = "/organizations/%s/logs/audit/%s/history"
+USAGE = "/organizations/%s/billable/usage"
+SHARES = "/organizations/%s/shares"
+QUARTER = {"since": "2026-01-01", "before": "2026-04-01"}
+# notable audit log entries of sample.json (README.md lists them)
+EV_MIDNIGHT = "32619fa3-9ee7-4980-94ef-f012ad524214"        # 2026-02-01T00:00:00Z, DNS record, exact history
+EV_LAST_MS = "c123e7a7-bb2c-47fe-a0d9-a504a6835d24"         # 2026-01-31T23:59:59.999Z, same DNS record
+EV_APPROX = "9a3df4a5-12c3-43bd-83d7-54853172456f"          # no raw.uri: approximate history
+EV_UNAVAILABLE = "bd9dcfe8-a4c6-4e75-a20e-26dadf97d5bc"     # no resource.id: unavailable history
+EV_API_CONTEXT = "Initech"                                   # one Initech event has actor.context "api"
+DNS_RECORD = "5f0c6a1e3b9d4e7fa2c8b1d0e9f3a7c6"
+ACME_PROD = "nozzqp9md1jkci4o0kshh05ttmtt9j1g"
+RETAIL_NULL_NAME = "t7egi8e86ekbfkwydbdj9wayirjl246s"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def dump(test, collection):
+    r = test.c.request("GET", "/__emulator/data/" + collection, auth=None)
+    test.assertEqual(r.status, 200, r.raw[:300])
+    return r.json
+
+
+def field(item, path):
+    for k in path:
+        if not isinstance(item, dict):
+            return None
+        item = item.get(k)
+    return item
+
+
+class AuditCase(EmuTest):
+    def audit(self, org, query, **kw):
+        """The audit logs of the quarter; query is a dict or a list of pairs."""
+        q = dict(QUARTER, **query) if isinstance(query, dict) else list(QUARTER.items()) + list(query)
+        return self.ok("GET", AUDIT % org, q, **kw)
+
+    def walk_cursor(self, path, query, limit, key="cursor"):
+        """Follow cursors to the end; return (items, pages)."""
+        items, pages, cur = [], [], None
+        while True:
+            q = list(query.items()) + [("limit", str(limit))]
+            if cur:
+                q.append(("cursor", cur))
+            j = self.ok("GET", path, q)
+            pages.append(j)
+            items += j["result"]
+            info = j["result_info"]
+            cur = info.get("cursors", {}).get("after") if key == "cursors.after" else info.get("cursor")
+            self.assertNotIn("cursors" if key == "cursor" else "cursor", info)
+            if not cur:
+                return items, pages
+            self.assertLess(len(pages), 200)
+
+
+class TestAuditLogs(AuditCase):
+    def test_sample_data(self):
+        logs = dump(self, "audit_logs")
+        self.assertEqual(len(logs), 62)
+        by_org = {}
+        for a in logs:
+            by_org.setdefault(a["organization"]["id"], []).append(a)
+            self.assertRegex(a["id"], UUID_RE)
+            self.assertEqual(list(a), ["action", "actor", "id", "organization", "raw", "resource"])
+            self.assertTrue("2026-01-01" <= a["action"]["time"][:10] <= "2026-03-31")
+        self.assertEqual({k: len(v) for k, v in by_org.items()}, {ACME: 36, GLOBEX: 16, INITECH: 10})
+        for path, values in ((("action", "type"), cf_emulator.AUDIT_ACTION_TYPES),
+                             (("action", "result"), cf_emulator.AUDIT_ACTION_RESULTS),
+                             (("actor", "context"), cf_emulator.AUDIT_ACTOR_CONTEXTS),
+                             (("actor", "type"), cf_emulator.AUDIT_ACTOR_TYPES)):
+            self.assertEqual({field(a, path) for a in logs}, set(values), path)
+        ips = [a["actor"].get("ip_address") for a in logs]
+        self.assertIn(None, ips)
+        self.assertIn("", ips)
+        self.assertTrue(any(ip and ":" in ip for ip in ips) and any(ip and "." in ip for ip in ips))
+        times = {a["action"]["time"]: a["id"] for a in logs}
+        self.assertEqual(times["2026-02-01T00:00:00Z"], EV_MIDNIGHT)
+        self.assertEqual(times["2026-01-31T23:59:59.999Z"], EV_LAST_MS)
+        self.assertEqual([a["id"] for a in logs if "uri" not in a["raw"]], [EV_APPROX])
+        self.assertEqual([a["id"] for a in logs if "id" not in a["resource"]], [EV_UNAVAILABLE])
+        tokens = [a for a in logs if a["actor"]["context"] == "api_token" and a["actor"]["type"] == "user"]
+        self.assertTrue(tokens and all("token_id" in a["actor"] and "token_name" in a["actor"] for a in tokens))
+        self.assertGreaterEqual(sum(1 for a in logs if a["resource"].get("id") == DNS_RECORD), 3)
+        self.assertEqual({a["resource"]["scope"]["type"] for a in logs}, {"organizations", "accounts", "zones"})
+
+    def test_list(self):
+        j = self.audit(ACME, {"limit": "1000"})
+        self.assertEqual(j["result_info"], {"count": "36"})
+        truth = [a for a in reversed(dump(self, "audit_logs")) if a["organization"]["id"] == ACME]
+        self.assertEqual(j["result"], truth)
+        times = [a["action"]["time"] for a in j["result"]]
+        self.assertEqual(times, sorted(times, reverse=True))
+        j = self.audit(ACME, {})                       # the default limit is 100
+        self.assertEqual(len(j["result"]), 36)
+        asc = self.audit(ACME, {"direction": "asc", "limit": "1000"})
+        self.assertEqual(asc["result"], j["result"][::-1])
+        self.assertEqual(self.audit(INITECH_SANDBOX, {})["result"], [])
+        self.assertEqual(self.audit(GLOBEX_RETAIL, {})["result_info"], {"count": "0"})
+
+    def test_since_and_before_are_required(self):
+        p = AUDIT % ACME
+        for q in ({"before": "2026-04-01"}, {"since": "2026-01-01"}, {}, {"since": "", "before": "2026-04-01"}):
+            j = self.err("GET", p, q, code=1002)
+            missing = "since" if not q.get("since") else "before"
+            self.assertIn(missing, j["errors"][0]["message"])
+
+    def test_window_values(self):
+        p = AUDIT % ACME
+        for bad in ("2026-1-01", "2026-02-30", "yesterday", "2026-01-01T00:00:00", "2026-01-01 00:00:00Z",
+                    "2026-01-01T25:00:00Z", "1767225600", "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:60Z"):
+            j = self.err("GET", p, {"since": bad, "before": "2026-04-01"}, code=1002)
+            self.assertIn("since", j["errors"][0]["message"])
+            self.err("GET", p, {"since": "2026-01-01", "before": bad}, code=1002)
+        self.err("GET", p, {"since": "2026-02-01", "before": "2026-02-01"}, code=1002)
+        self.err("GET", p, {"since": "2026-02-02", "before": "2026-02-01"}, code=1002)
+
+        def ids(since, before):
+            return {a["id"] for a in self.ok("GET", p, {"since": since, "before": before, "limit": "1000"})["result"]}
+        # since <= action.time < before; a date is midnight UTC
+        self.assertEqual(ids("2026-02-01", "2026-02-02"), {EV_MIDNIGHT})
+        self.assertEqual(ids("2026-01-31", "2026-02-01"), {EV_LAST_MS})
+        self.assertEqual(ids("2026-01-31T23:59:59.999Z", "2026-02-01T00:00:00.000001Z"), {EV_LAST_MS, EV_MIDNIGHT})
+        self.assertEqual(ids("2026-02-01T00:00:00Z", "2026-02-01T00:00:01Z"), {EV_MIDNIGHT})
+        self.assertEqual(ids("2026-02-01T01:00:00+01:00", "2026-02-01t00:00:00.5z"), {EV_MIDNIGHT})
+        self.assertEqual(ids("2026-01-31T23:59:59.9991Z", "2026-02-01"), set())
+        self.assertEqual(len(ids("2020-01-01", "2030-01-01")), 36)
+
+    def test_limit(self):
+        p = AUDIT % ACME
+        for bad in ("0", "1001", "abc", "2.5", "-1"):
+            j = self.err("GET", p, dict(QUARTER, limit=bad), code=1002)
+            self.assertIn("limit", j["errors"][0]["message"])
+        self.assertEqual(len(self.audit(ACME, {"limit": "1"})["result"]), 1)
+        self.assertEqual(len(self.audit(ACME, {"limit": "25.0"})["result"]), 25)
+        self.err("GET", p, dict(QUARTER, direction="up"), code=1002)
+
+    def test_cursor_walk(self):
+        everything = self.audit(ACME, {"limit": "1000"})["result"]
+        for direction in ("desc", "asc"):
+            items, pages = self.walk_cursor(AUDIT % ACME, dict(QUARTER, direction=direction), 7)
+            self.assertEqual([len(p["result"]) for p in pages], [7, 7, 7, 7, 7, 1])
+            self.assertEqual([p["result_info"]["count"] for p in pages], ["7"] * 5 + ["1"])
+            self.assertEqual(items, everything if direction == "desc" else everything[::-1])
+        # exactly a multiple: the last full page carries no cursor
+        items, pages = self.walk_cursor(AUDIT % ACME, QUARTER, 12)
+        self.assertEqual([len(p["result"]) for p in pages], [12, 12, 12])
+        # filters stay in the walk
+        items, _ = self.walk_cursor(AUDIT % ACME, dict(QUARTER, action_type="update"), 2)
+        self.assertEqual(items, [a for a in everything if a["action"]["type"] == "update"])
+
+    def test_cursor_is_bound_to_the_query(self):
+        p = AUDIT % ACME
+        cur = self.audit(ACME, {"limit": "5"})["result_info"]["cursor"]
+        nxt = self.audit(ACME, {"limit": "9", "cursor": cur})        # the limit may change
+        self.assertEqual(len(nxt["result"]), 9)
+        for q in (dict(QUARTER, action_type="view"), {"since": "2026-01-02", "before": "2026-04-01"},
+                  dict(QUARTER, direction="asc")):
+            j = self.err("GET", p, dict(q, cursor=cur), code=1003)
+            self.assertIn("cursor", j["errors"][0]["message"])
+        self.err("GET", AUDIT % GLOBEX, dict(QUARTER, cursor=cur), code=1003)
+        for bad in ("garbage", "eyJ9", cur[:-3]):
+            self.err("GET", p, dict(QUARTER, cursor=bad), code=1003)
+        # unknown parameters are not part of the binding
+        self.assertEqual(self.audit(ACME, {"limit": "9", "cursor": cur, "zzz": "1"})["result"], nxt["result"])
+
+    def test_cursors_after_form(self):
+        self.assertEqual(self.config({"cursor_form": "cursors.after"})["cursor_form"], "cursors.after")
+        j = self.audit(ACME, {"limit": "10"})
+        self.assertEqual(set(j["result_info"]), {"count", "cursors"})
+        items, pages = self.walk_cursor(AUDIT % ACME, QUARTER, 10, key="cursors.after")
+        self.assertEqual(len(items), 36)
+        self.assertEqual(pages[-1]["result_info"], {"count": "6"})
+        # the cursor is the same token in either form
+        after = j["result_info"]["cursors"]["after"]
+        self.config({"cursor_form": "cursor"})
+        self.assertEqual(self.audit(ACME, {"limit": "10"})["result_info"]["cursor"], after)
+        self.config({"cursor_form": "cursors.after"})
+        self.c.request("POST", "/__emulator/reset", auth=None)
+        self.assertIn("cursor", self.audit(ACME, {"limit": "10"})["result_info"])
+
+    def test_every_filter_and_its_not(self):
+        """Each list filter against a value taken from the data, and its .not
+        twin, compared with the same selection made here from the dump."""
+        logs = [a for a in dump(self, "audit_logs") if a["organization"]["id"] == ACME]
+        checked = 0
+        for name, path, allowed in cf_emulator.AUDIT_FILTERS:
+            values = sorted({str(field(a, path)) for a in logs if field(a, path) not in (None, "")})
+            if allowed:
+                values = [v for v in values if v in allowed]
+            self.assertTrue(values, name)
+            picks = values[:1] if len(values) < 3 else [values[0], values[-1]]
+            want = [a["id"] for a in reversed(logs) if str(field(a, path)) in picks]
+            got = self.ids(self.audit(ACME, [("limit", "1000")] + list(QUARTER.items()) + [(name, v) for v in picks]))
+            self.assertEqual(got, want, name)
+            rest = [a["id"] for a in reversed(logs) if str(field(a, path)) not in picks]
+            got = self.ids(self.audit(ACME, [("limit", "1000")] + list(QUARTER.items()) +
+                                      [(name + ".not", v) for v in picks]))
+            self.assertEqual(got, rest, name + ".not")
+            checked += 1
+        self.assertEqual(checked, 18)
+
+    def test_filters_combine(self):
+        j = self.audit(ACME, [("action_type", "create"), ("action_type", "view"), ("action_result", "success"),
+                              ("actor_context.not", "dash"), ("limit", "1000")])
+        for a in j["result"]:
+            self.assertIn(a["action"]["type"], ("create", "view"))
+            self.assertEqual(a["action"]["result"], "success")
+            self.assertNotEqual(a["actor"]["context"], "dash")
+        self.assertEqual(len(j["result"]), 7)
+        # a filter and its .not on the same value: nothing
+        self.assertEqual(self.audit(ACME, {"action_type": "view", "action_type.not": "view"})["result"], [])
+
+    def test_exact_matching(self):
+        self.assertEqual(self.audit(ACME, {"raw_method": "get"})["result"], [])
+        self.assertEqual(len(self.audit(ACME, {"raw_method": "GET"})["result"]), 9)
+        self.assertEqual(self.audit(ACME, {"actor_email": "ALICE@acme.example"})["result"], [])
+        self.assertEqual(self.audit(ACME, {"actor_email": "ops+alerts@acme.example"})["result_info"]["count"], "6")
+        self.assertEqual(self.audit(ACME, {"resource_product": "DNS"})["result"], [])
+        self.assertEqual(self.audit(ACME, {"raw_uri": "/organizations/" + ACME})["result_info"]["count"], "4")
+        self.assertEqual(self.audit(ACME, {"raw_uri": "/organizations"})["result"], [])
+
+    def test_filter_values(self):
+        # a comma is part of the value (explode: repeat the parameter instead)
+        j = self.audit(INITECH, {"actor_token_name": "TPS exporter, read-only"})
+        self.assertEqual(len(j["result"]), 3)
+        self.err("GET", AUDIT % ACME, dict(QUARTER, action_type="create,view"), code=1002)
+        # the newest SDK's actor context
+        j = self.audit(INITECH, {"actor_context": "api"})
+        self.assertEqual([a["actor"]["context"] for a in j["result"]], ["api"])
+        self.assertEqual(self.audit(INITECH, {"actor_context.not": "api"})["result_info"]["count"], "9")
+        # status codes are integers
+        self.assertEqual(self.audit(ACME, {"raw_status_code": "403"})["result_info"]["count"], "3")
+        self.assertEqual(self.audit(ACME, {"raw_status_code": "0403"})["result_info"]["count"], "3")
+        # resource scope: organizations is resource.scope.type
+        j = self.audit(ACME, {"resource_scope": "organizations", "limit": "1000"})
+        self.assertEqual({a["resource"]["scope"]["type"] for a in j["result"]}, {"organizations"})
+        self.assertEqual(len(j["result"]), 15)
+        self.assertEqual(self.audit(ACME, {"resource_scope.not": "organizations"})["result_info"]["count"], "21")
+        # empty values are not filters; missing fields match no filter and every .not
+        self.assertEqual(self.audit(ACME, {"actor_ip_address": ""})["result_info"]["count"], "36")
+        self.assertEqual(self.audit(ACME, {"actor_token_id.not": "a3c1f0e2b4d64f5e8a9b0c1d2e3f4a5b"})
+                         ["result_info"]["count"], "30")
+        self.assertEqual(self.audit(ACME, {"resource_id": DNS_RECORD})["result_info"]["count"], "4")
+        self.assertEqual(self.audit(ACME, {"id": EV_MIDNIGHT})["result_info"]["count"], "1")
+
+    def test_filter_validation(self):
+        p = AUDIT % ACME
+        bad = [("action_result", "ok"), ("action_type", "CREATE"), ("actor_context", "token"),
+               ("actor_type", "admin"), ("resource_scope", "accounts"), ("raw_status_code", "two hundred"),
+               ("raw_status_code", "200.0"), ("actor_email", "not-an-email")]
+        for name, v in bad:
+            for key in (name, name + ".not"):
+                j = self.err("GET", p, dict(QUARTER, **{key: v}), code=1002)
+                self.assertIn(key, j["errors"][0]["message"])
+        # one bad value among good ones is enough
+        self.err("GET", p, list(QUARTER.items()) + [("action_type", "view"), ("action_type", "read")], code=1002)
+
+    def test_unknown_organization(self):
+        j = self.err("GET", AUDIT % ("z" * 32), QUARTER, status=404, code=1004)
+        self.assertIn("z" * 32, j["errors"][0]["message"])
+        self.ok("DELETE", "/organizations/" + INITECH_SANDBOX)
+        self.err("GET", AUDIT % INITECH_SANDBOX, QUARTER, status=404, code=1004)
+        # the organization is checked before the parameters, as on every list
+        self.err("GET", AUDIT % ("z" * 32), {}, status=404, code=1004)
+
+    def test_post_is_not_allowed(self):
+        r = self.c.request("POST", AUDIT % ACME, body={})
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.header("Allow"), "GET")
+
+
+class TestAuditHistory(AuditCase):
+    def history(self, eid, action_time, org=ACME, **q):
+        return self.ok("GET", HISTORY % (org, eid), dict(QUARTER, action_time=action_time, **q))
+
+    def test_exact(self):
+        j = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z")
+        self.assertEqual(j["result_info"], {"count": 4, "history_status": "exact"})
+        self.assertEqual([a["action"]["time"] for a in j["result"]],
+                         ["2026-03-10T12:00:00Z", "2026-02-01T00:00:00Z", "2026-01-31T23:59:59.999Z",
+                          "2026-01-09T08:00:00Z"])
+        self.assertTrue(all(a["resource"]["id"] == DNS_RECORD for a in j["result"]))
+        self.assertEqual(j["result"], self.audit(ACME, {"resource_id": DNS_RECORD})["result"])
+        asc = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z", direction="asc")
+        self.assertEqual(asc["result"], j["result"][::-1])
+
+    def test_approximate_and_unavailable(self):
+        j = self.history(EV_APPROX, "2026-02-14T14:14:14Z")
+        self.assertEqual(j["result_info"]["history_status"], "approximate")
+        self.assertEqual(j["result_info"]["count"], 6)
+        self.assertEqual({(a["resource"]["type"], a["resource"]["id"]) for a in j["result"]}, {("Organization", ACME)})
+        j = self.history(EV_UNAVAILABLE, "2026-01-25T03:00:00Z")
+        self.assertEqual(j["result"], [])
+        self.assertEqual(j["result_info"], {"count": 0, "history_status": "unavailable"})
+
+    def test_action_time_must_be_the_same_utc_day(self):
+        self.history(EV_LAST_MS, "2026-01-31T00:00:00Z")
+        self.history(EV_LAST_MS, "2026-01-31T12:00:00.5Z")
+        self.history(EV_LAST_MS, "2026-02-01T00:30:00+01:00")        # 2026-01-31T23:30:00Z
+        self.history(EV_MIDNIGHT, "2026-01-31T20:00:00-04:00")        # 2026-02-01T00:00:00Z
+        for at in ("2026-02-01T00:00:00Z", "2026-01-30T23:59:59.999Z", "2026-01-31T20:00:00-04:00"):
+            r = self.c.request("GET", HISTORY % (ACME, EV_LAST_MS), dict(QUARTER, action_time=at))
+            self.assertEqual(r.status, 404, at)
+            j = r.json
+            self.assertEqual(j, {"errors": [j["errors"][0]], "messages": [], "success": False, "result": None,
+                                 "result_info": {"count": 0, "history_status": "unavailable"}})
+            self.assertEqual(j["errors"][0]["code"], 1012)
+
+    def test_not_found(self):
+        for org, eid in ((ACME, "00000000-0000-4000-8000-000000000000"), (GLOBEX, EV_MIDNIGHT)):
+            j = self.err("GET", HISTORY % (org, eid), dict(QUARTER, action_time="2026-02-01T00:00:00Z"),
+                         status=404, code=1012)
+            self.assertEqual(j["result_info"], {"count": 0, "history_status": "unavailable"})
+        j = self.err("GET", HISTORY % ("z" * 32, EV_MIDNIGHT), dict(QUARTER, action_time="2026-02-01T00:00:00Z"),
+                     status=404, code=1004)
+        self.assertEqual(j["result_info"], {"count": 0, "history_status": "unavailable"})
+
+    def test_validation(self):
+        p = HISTORY % (ACME, EV_MIDNIGHT)
+        at = "2026-02-01T00:00:00Z"
+        for eid in ("32619fa39ee7498094eff012ad524214", "not-a-uuid", "32619fa3-9ee7-4980-94ef-f012ad52421"):
+            j = self.err("GET", HISTORY % (ACME, eid), dict(QUARTER, action_time=at), code=1002)
+            self.assertIn("UUID", j["errors"][0]["message"])
+        self.err("GET", p, QUARTER, code=1002)
+        for bad in ("2026-02-01", "yesterday", "2026-02-01T00:00:00"):
+            j = self.err("GET", p, dict(QUARTER, action_time=bad), code=1002)
+            self.assertIn("action_time", j["errors"][0]["message"])
+        self.err("GET", p, {"action_time": at, "since": "2026-01-01"}, code=1002)
+        self.err("GET", p, {"action_time": at, "before": "2026-04-01"}, code=1002)
+        self.err("GET", p, dict(QUARTER, action_time=at, limit="0"), code=1002)
+        self.err("GET", p, dict(QUARTER, action_time=at, direction="sideways"), code=1002)
+        self.err("GET", p, dict(QUARTER, action_time=at, cursor="nope"), code=1003)
+        # an upper-case UUID names the same entry
+        self.history(EV_MIDNIGHT.upper(), at)
+
+    def test_window_and_paging(self):
+        j = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z", since="2026-01-31", before="2026-02-01")
+        self.assertEqual([a["id"] for a in j["result"]], [EV_LAST_MS])
+        # the source entry need not be in the window
+        j = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z", since="2026-03-01")
+        self.assertEqual(j["result_info"]["count"], 1)
+        q = dict(QUARTER, action_time="2026-02-01T00:00:00Z")
+        for form in ("cursor", "cursors.after"):
+            self.config({"cursor_form": form})
+            items, pages = self.walk_cursor(HISTORY % (ACME, EV_MIDNIGHT), q, 1, key=form)
+            self.assertEqual(len(items), 4)
+            self.assertEqual([p["result_info"]["count"] for p in pages], [1, 1, 1, 1])
+            self.assertEqual({p["result_info"]["history_status"] for p in pages}, {"exact"})
+        cur = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z", limit="1")["result_info"]["cursors"]["after"]
+        self.err("GET", HISTORY % (ACME, EV_LAST_MS), dict(q, action_time="2026-01-31T23:59:59.999Z", cursor=cur),
+                 code=1003)
+
+
+class TestBillableUsage(EmuTest):
+    ARGS = ["--fixed-time", "2026-03-15T12:00:00Z"]
+
+    def usage(self, org, query=None):
+        return self.ok("GET", USAGE % org, query)["result"]
+
+    def test_window(self):
+        recs = self.usage(ACME, {"from": "2026-02-01", "to": "2026-02-28"})
+        self.assertEqual(len(recs), 28 * 7)
+        self.assertEqual(recs[0]["ChargePeriodStart"], "2026-02-01T00:00:00Z")
+        self.assertEqual(recs[0]["ChargePeriodEnd"], "2026-02-02T00:00:00Z")
+        self.assertEqual(recs[-1]["ChargePeriodStart"], "2026-02-28T00:00:00Z")
+        self.assertEqual(recs[-1]["ChargePeriodEnd"], "2026-03-01T00:00:00Z")
+        day = recs[:7]
+        self.assertEqual([(r["BillingAccountId"], r["x_BillableMetricId"]) for r in day], [
+            (ACME_PROD, "workers_standard_requests"), (ACME_PROD, "r2_storage_standard"),
+            (ACME_PROD, "cdn_data_transfer"),
+            ("ahshb2j8343012ww5452zw67hpyazpcq", "workers_standard_requests"),
+            ("ahshb2j8343012ww5452zw67hpyazpcq", "r2_storage_standard"),
+            ("rgd3vmj0wqa8cz4dvl4ibsk01o0hb1uj", "workers_standard_requests"),
+            ("rgd3vmj0wqa8cz4dvl4ibsk01o0hb1uj", "cdn_data_transfer")])
+        truth = [{k: v for k, v in r.items() if k != "organization_id"} for r in dump(self, "usage")
+                 if r["organization_id"] == ACME and "2026-02" <= r["ChargePeriodStart"][:7] <= "2026-02"]
+        self.assertEqual(recs, truth)
+        one = self.usage(ACME, {"from": "2026-03-31", "to": "2026-03-31"})
+        self.assertEqual(len(one), 7)
+        # outside the data: empty
+        self.assertEqual(self.usage(ACME, {"from": "2025-12-01", "to": "2025-12-31"}), [])
+        self.assertEqual(len(self.usage(ACME, {"from": "2025-12-25", "to": "2026-01-02"})), 14)
+
+    def test_record_shape(self):
+        recs = self.usage(ACME, {"from": "2026-02-14", "to": "2026-02-14"}) + \
+            self.usage(GLOBEX_RETAIL, {"from": "2026-03-01", "to": "2026-03-01"})
+        order = list(cf_emulator.USAGE_KEY_ORDER)
+        required = ["ServiceProviderName", "InvoiceIssuerName", "HostProviderName", "BillingAccountId",
+                    "ChargePeriodStart", "ChargePeriodEnd", "x_BillableMetricId", "ChargeCategory",
+                    "ChargeFrequency", "ChargeDescription", "ConsumedQuantity", "ConsumedUnit"]
+        for r in recs:
+            self.assertEqual(list(r), [k for k in order if k in r])
+            for k in required:
+                self.assertIn(k, r)
+            self.assertEqual((r["ChargeCategory"], r["ChargeFrequency"]), ("Usage", "Usage-Based"))
+            for k in ("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "BillingCurrency"):
+                self.assertIsNone(r.get(k))             # not yet populated: absent or null
+        with_costs = [r for r in recs if "BilledCost" in r]
+        self.assertTrue(with_costs and len(with_costs) < len(recs))
+        self.assertEqual({r["x_BillableMetricId"] for r in with_costs}, {"r2_storage_standard"})
+        # the newest SDK's optional fields and Tags
+        self.assertTrue(all("Tags" in r for r in recs if r["BillingAccountId"] == ACME_PROD))
+        self.assertFalse(any("Tags" in r for r in recs if r["BillingAccountId"] == "ahshb2j8343012ww5452zw67hpyazpcq"))
+        nameless = [r for r in recs if r["BillingAccountId"] == RETAIL_NULL_NAME]
+        self.assertTrue(nameless and all("BillingAccountName" not in r for r in nameless))
+        self.assertTrue(all("BillingAccountName" in r for r in recs if r["BillingAccountId"] != RETAIL_NULL_NAME))
+        beta = [r for r in recs if r["x_BillableMetricId"] == "ai_gateway_logs_stored"]
+        self.assertTrue(beta and all("x_BillableMetricName" not in r for r in beta))
+        # the large and the negative (a correction) quantities
+        big = [r for r in recs if r["ConsumedQuantity"] == 12345678901.25]
+        self.assertEqual([(r["BillingAccountId"], r["x_BillableMetricId"]) for r in big],
+                         [(ACME_PROD, "cdn_data_transfer")])
+        raw = self.c.request("GET", USAGE % ACME, {"from": "2026-02-14", "to": "2026-02-14"}).raw
+        self.assertIn(b'"ConsumedQuantity":12345678901.25', raw)
+        corr = [r for r in recs if r.get("ChargeClass") == "Correction"]
+        self.assertEqual([r["ConsumedQuantity"] for r in corr], [-1250])
+        self.assertTrue(any(isinstance(r["ConsumedQuantity"], float) and r["ConsumedQuantity"] % 1 for r in recs))
+
+    def test_the_31_day_rule(self):
+        p = USAGE % ACME
+        self.assertEqual(len(self.usage(ACME, {"from": "2026-01-01", "to": "2026-01-31"})), 31 * 7)
+        self.assertEqual(len(self.usage(ACME, {"from": "2026-03-01", "to": "2026-03-31"})), 31 * 7)
+        for q in ({"from": "2026-01-01", "to": "2026-02-01"}, {"from": "2026-01-01", "to": "2026-03-31"}):
+            j = self.err("GET", p, q, code=1183)
+            self.assertIn("31", j["errors"][0]["message"])
+        # a quarter is three windows
+        total = sum(len(self.usage(ACME, w)) for w in ({"from": "2026-01-01", "to": "2026-01-31"},
+                                                        {"from": "2026-02-01", "to": "2026-02-28"},
+                                                        {"from": "2026-03-01", "to": "2026-03-31"}))
+        self.assertEqual(total, 90 * 7)
+        self.assertEqual(total, sum(1 for r in dump(self, "usage") if r["organization_id"] == ACME))
+
+    def test_parameter_errors(self):
+        p = USAGE % ACME
+        cases = [({"from": "2026-02-01"}, "to"), ({"to": "2026-02-01"}, "from"),
+                 ({"from": "2026-02-10", "to": "2026-02-09"}, "before"),
+                 ({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
+                 ({"from": "20260201", "to": "2026-02-02"}, "from"),
+                 ({"from": "2026-02-01T00:00:00Z", "to": "2026-02-02"}, "from"),
+                 ({"from": "2026-02-01", "to": "tomorrow"}, "to")]
+        for q, word in cases:
+            j = self.err("GET", p, q, code=1183)
+            self.assertIn(word, j["errors"][0]["message"], q)
+            self.assertTrue(j["errors"][0]["message"].startswith("Invalid request parameters"))
+        # the parameters are checked before the organization
+        self.err("GET", USAGE % ("z" * 32), {"from": "2026-02-01"}, code=1183)
+
+    def test_default_window_follows_the_clock(self):
+        recs = self.usage(ACME)
+        self.assertEqual(len(recs), 15 * 7)
+        self.assertEqual(recs[0]["ChargePeriodStart"], "2026-03-01T00:00:00Z")
+        self.assertEqual(recs[-1]["ChargePeriodStart"], "2026-03-15T00:00:00Z")
+        # empty values count as not given
+        self.assertEqual(self.usage(ACME, {"from": "", "to": ""}), recs)
+        srv = start_inproc(["--fixed-time", "2026-02-01T23:59:59.999+00:00"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            j = c.request("GET", USAGE % ACME).json
+            self.assertEqual({r["ChargePeriodStart"] for r in j["result"]}, {"2026-02-01T00:00:00Z"})
+        finally:
+            c.close()
+            stop_inproc(srv)
+
+    def test_unknown_and_empty_organizations(self):
+        r = self.c.request("GET", USAGE % ("z" * 32), {"from": "2026-02-01", "to": "2026-02-02"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json, {"errors": [], "messages": [], "result": [], "success": True})
+        self.assertEqual(self.usage(INITECH, {"from": "2026-02-01", "to": "2026-02-02"}), [])
+        self.assertEqual(len(self.usage(GLOBEX_RETAIL, {"from": "2026-02-01", "to": "2026-02-02"})), 14)
+        # no paging: no result_info
+        self.assertNotIn("result_info", self.ok("GET", USAGE % ACME))
+
+    def test_dump(self):
+        rows = dump(self, "usage")
+        self.assertEqual(len(rows), 90 * 14)
+        self.assertEqual({r["organization_id"] for r in rows}, {ACME, GLOBEX_RETAIL})
+        self.assertEqual(len({r["x_BillableMetricId"] for r in rows}), 4)
+
+
+class TestShares(EmuTest):
+    def shares(self, org, query=None):
+        return self.ok("GET", SHARES % org, query)
+
+    def test_sample_data(self):
+        rows = dump(self, "shares")
+        self.assertEqual(len(rows), 29)
+        self.assertEqual(sum(1 for s in rows if s["organization_id"] == ACME), 25)
+        self.assertEqual(sum(1 for s in rows if s["organization_id"] == GLOBEX), 4)
+        for key, values in (("status", cf_emulator.SHARE_STATUSES), ("kind", cf_emulator.SHARE_KINDS),
+                            ("target_type", cf_emulator.SHARE_TARGET_TYPES)):
+            self.assertEqual({s[key] for s in rows}, set(values))
+        res = [r for s in rows for r in s["resources"]]
+        self.assertEqual({r["resource_type"] for r in res}, set(cf_emulator.SHARE_RESOURCE_TYPES))
+        self.assertEqual({r["status"] for r in res}, set(cf_emulator.SHARE_STATUSES))
+        for s in rows:
+            self.assertEqual(list(s)[:10], ["id", "name", "account_id", "account_name", "organization_id", "created",
+                                            "modified", "status", "target_type", "kind"])
+            self.assertRegex(s["id"], r"^[0-9a-f]{32}$")
+            self.assertEqual("associated_recipient_count" in s, s["kind"] == "sent")
+
+    def test_list_without_paging(self):
+        j = self.shares(ACME)
+        self.assertEqual(j["result_info"], {"count": 25, "page": 1, "per_page": 25, "total_count": 25,
+                                            "total_pages": 1})
+        created = [s["created"] for s in j["result"]]
+        self.assertEqual(created, sorted(created))
+        self.assertEqual(len(set(created)), 24)         # one tie, broken by id
+        self.assertEqual(self.shares(INITECH)["result_info"], {"count": 0, "page": 1, "per_page": 0,
+                                                               "total_count": 0, "total_pages": 0})
+
+    def test_paging(self):
+        everything = self.ids(self.shares(ACME))
+        got = []
+        for page, n in ((1, 10), (2, 10), (3, 5), (4, 0)):
+            j = self.shares(ACME, {"page": str(page), "per_page": "10"})
+            self.assertEqual(j["result_info"], {"count": n, "page": page, "per_page": 10, "total_count": 25,
+                                                "total_pages": 3})
+            got += self.ids(j)
+        self.assertEqual(got, everything)
+        self.assertEqual(self.shares(ACME, {"page": "2"})["result_info"]["per_page"], 20)
+        self.assertEqual(self.shares(ACME, {"page": "2"})["result_info"]["count"], 5)
+        self.assertEqual(self.shares(ACME, {"per_page": "7"})["result_info"]["page"], 1)
+        self.assertEqual(self.shares(ACME, {"per_page": "100"})["result_info"]["count"], 25)
+
+    def test_order(self):
+        names = [s["name"] for s in self.shares(ACME, {"order": "name"})["result"]]
+        self.assertEqual(names, sorted(names))
+        self.assertEqual(names[-1], "bot management exceptions")     # code point order: lower case last
+        rows = self.shares(ACME, {"order": "name", "direction": "desc"})["result"]
+        self.assertEqual([s["name"] for s in rows], names[::-1])
+        dup = [s["id"] for s in rows if s["name"] == "Gateway DNS policies"]
+        self.assertEqual(dup, sorted(dup, reverse=True))
+        desc = self.ids(self.shares(ACME, {"direction": "desc"}))
+        self.assertEqual(desc, self.ids(self.shares(ACME))[::-1])
+
+    def test_filters(self):
+        rows = dump(self, "shares")
+        acme = [s for s in rows if s["organization_id"] == ACME]
+        for key, values in (("status", cf_emulator.SHARE_STATUSES), ("kind", cf_emulator.SHARE_KINDS),
+                            ("target_type", cf_emulator.SHARE_TARGET_TYPES)):
+            for v in values:
+                got = self.ids(self.shares(ACME, {key: v}))
+                self.assertEqual(sorted(got), sorted(s["id"] for s in acme if s[key] == v), (key, v))
+                self.assertTrue(got)
+        types = ["idp-federation-grant", "gateway-block-page-settings"]
+        got = self.ids(self.shares(ACME, [("resource_types", t) for t in types]))
+        want = [s["id"] for s in acme if any(r["resource_type"] in types for r in s["resources"])]
+        self.assertEqual(sorted(got), sorted(want))
+        self.assertEqual(len(got), 6)
+        j = self.shares(ACME, {"status": "active", "kind": "sent", "target_type": "organization",
+                               "per_page": "3", "page": "2"})
+        self.assertEqual(j["result_info"]["total_count"], 8)
+        self.assertEqual(j["result_info"]["total_pages"], 3)
+
+    def test_validation(self):
+        p = SHARES % ACME
+        for key, v in (("status", "ACTIVE"), ("kind", "both"), ("target_type", "zone"), ("order", "modified"),
+                       ("direction", "up"), ("resource_types", "waf"),
+                       ("resource_types", "custom-ruleset,gateway-policy"),
+                       ("page", "0"), ("page", "x"), ("per_page", "0"), ("per_page", "101"), ("per_page", "2.5")):
+            j = self.err("GET", p, {key: v}, code=1002)
+            self.assertIn(key, j["errors"][0]["message"])
+
+    def test_unknown_organization(self):
+        self.err("GET", SHARES % ("z" * 32), status=404, code=1004)
+
+
+class TestNewRoutesPlumbing(AuditCase):
+    """The request log, faults, rate limit, authentication and dumps act on
+    the four newer operations as on the others."""
+
+    PATHS = [(AUDIT % ACME, QUARTER),
+             (HISTORY % (ACME, EV_MIDNIGHT), dict(QUARTER, action_time="2026-02-01T00:00:00Z")),
+             (USAGE % ACME, {"from": "2026-02-01", "to": "2026-02-02"}), (SHARES % ACME, None)]
+
+    def test_logged(self):
+        self.c.request("DELETE", "/__emulator/requests", auth=None)
+        self.get(AUDIT % ACME, "since=2026-01-01&before=2026-04-01&action_type=create&action_type=view")
+        self.get(SHARES % ACME, "resource_types=custom-ruleset", prefix=False)
+        self.assertEqual(self.log(), [
+            {"method": "GET", "path": AUDIT % ACME, "query": "since=2026-01-01&before=2026-04-01&action_type=create"
+                                                              "&action_type=view", "body": None},
+            {"method": "GET", "path": SHARES % ACME, "query": "resource_types=custom-ruleset", "body": None}])
+
+    def test_status_faults_and_auth(self):
+        for path, q in self.PATHS:
+            self.fault({"path": re.escape(path), "status": 503, "retry_after": "2"})
+            r = self.c.request("GET", path, q)
+            self.assertEqual(r.status, 503, path)
+            self.assertEqual(r.header("Retry-After"), "2")
+            self.assertEqual(r.json["errors"][0]["code"], 10001)
+            self.assertEqual(self.c.request("GET", path, q).status, 200)
+            self.err("GET", path, q, status=400, code=9106, auth={})
+            self.err("GET", path, q, status=403, code=10000, auth={"Authorization": "Bearer nope"})
+
+    def test_rate_limit_and_latency(self):
+        self.config({"rate_limit": {"requests": 2, "window_s": 30}})
+        for path, q in self.PATHS[:2]:
+            self.assertEqual(self.c.request("GET", path, q).status, 200)
+        for path, q in self.PATHS[2:]:
+            r = self.c.request("GET", path, q)
+            self.assertEqual(r.status, 429)
+            self.assertEqual(r.json["errors"][0]["code"], 971)
+        self.config({"rate_limit": None, "latency_ms": 150})
+        t = time.monotonic()
+        self.assertEqual(self.c.request("GET", *self.PATHS[2]).status, 200)
+        self.assertGreaterEqual(time.monotonic() - t, 0.14)
+
+    def test_body_faults(self):
+        for path, q in self.PATHS:
+            self.fault({"path": re.escape(path), "kind": "wrong_types"})
+            j = self.c.request("GET", path, q).json
+            first = j["result"][0]
+            if "action" in first:
+                self.assertEqual(first["id"], 42)
+                self.assertEqual(first["action"]["time"], {"seconds": 1700000000})
+                self.assertIsInstance(first["raw"]["status_code"], str)
+            elif "ConsumedQuantity" in first:
+                self.assertIsInstance(first["ConsumedQuantity"], str)
+                self.assertEqual(first["ChargePeriodStart"], {"seconds": 1700000000})
+            else:
+                self.assertEqual((first["id"], first["name"]), (42, 12345))
+                self.assertEqual(first["created"], {"seconds": 1700000000})
+            self.fault({"path": re.escape(path), "kind": "non_utf8"})
+            raw = self.c.request("GET", path, q).raw
+            self.assertIn(b"\xff\xfe\xc3\x28", raw)
+            whole = self.c.request("GET", path, q).raw
+            self.fault({"path": re.escape(path), "kind": "truncate"})
+            self.assertEqual(len(self.c.request("GET", path, q, keep=False).raw), len(whole) // 2)
+
+    def test_stuck_and_repeated_cursors(self):
+        p = AUDIT % ACME
+        self.fault({"path": "/logs/audit$", "kind": "stuck_token", "count": 2})
+        j = self.audit(ACME, {"limit": "5"})
+        self.assertEqual(j["result_info"]["cursor"], "stuck")
+        j2 = self.audit(ACME, {"limit": "5", "cursor": "stuck"})
+        self.assertEqual(j2["result"], j["result"])
+        self.assertEqual(j2["result_info"]["cursor"], "stuck")
+        self.fault({"path": "/logs/audit$", "kind": "repeat_page", "count": 2})
+        a = self.audit(ACME, {"limit": "5"})
+        b = self.audit(ACME, {"limit": "5", "cursor": a["result_info"]["cursor"]})
+        self.assertEqual(a["result"], b["result"])
+        self.assertNotEqual(a["result_info"]["cursor"], b["result_info"]["cursor"])
+        self.err("GET", p, dict(QUARTER, cursor="stuck"), code=1003)     # the rules are used up
+
+    def test_forbidden_token(self):
+        srv = start_inproc(["--forbidden-token", "nobeta"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            for path, q in self.PATHS:
+                r = c.request("GET", path, q, auth={"Authorization": "Bearer nobeta"})
+                self.assertEqual(r.status, 403, path)
+                self.assertEqual(r.json["errors"][0]["message"], "Forbidden")
+                self.assertEqual("result" in r.json, path.endswith(("/usage", "/shares")))
+        finally:
+            c.close()
+            stop_inproc(srv)
+
+    def test_cache(self):
+        h0 = self.c.request("GET", "/__emulator/health", auth=None).json["cache"]["hits"]
+        for path, q in self.PATHS:
+            a, b = self.get(path, q), self.get(path, q)
+            self.assertEqual(a.raw, b.raw)
+        self.assertEqual(self.c.request("GET", "/__emulator/health", auth=None).json["cache"]["hits"], h0 + 4)
+
+    def test_dumps_and_ctl(self):
+        self.assertEqual(len(dump(self, "audit_logs")), 62)
+        self.assertEqual(len(dump(self, "shares")), 29)
+        self.assertEqual(len(dump(self, "usage")), 1260)
+        self.assertEqual(len(self.c.request("GET", "/__emulator/data/usage?offset=1250", auth=None).json), 10)
+        env = dict(os.environ, CF_EMULATOR_URL="http://127.0.0.1:%d" % self.port)
+        for coll, n in (("audit_logs", 62), ("shares", 29), ("usage", 1260)):
+            r = subprocess.run([PY, CTL, "dump", coll, "--jsonl"], capture_output=True, text=True, env=env,
+                               timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(r.stdout.splitlines()), n)
+        # unchanged by writes elsewhere; an organization deleted is gone from them
+        self.ok("DELETE", "/organizations/" + INITECH_SANDBOX)
+        self.assertEqual(len(dump(self, "audit_logs")), 62)
+
+    def test_new_ids_unchanged_by_the_new_collections(self):
+        # the data set's tag leaves the read-only collections out, so ids of
+        # created objects are those the FDW's expected outputs hold
+        o = self.ok("POST", "/organizations", body={"name": "Tag check"})["result"]
+        self.assertEqual(o["id"], "9dk8ukjurw25ek3w0xhmbfqukzudgkog")
+
+
+class TestGeneratedNewCollections(unittest.TestCase):
+    ARGS = ["--seed", "5", "--orgs", "12", "--accounts-per-org", "2", "--members-per-org", "3",
+            "--fixed-time", "2026-05-10T08:00:00Z"]
+
+    def test_deterministic_and_relative_to_the_clock(self):
+        a, b = start_inproc(self.ARGS), start_inproc(self.ARGS)
+        ca, cb = Client("127.0.0.1", a.server_address[1]), Client("127.0.0.1", b.server_address[1])
+        try:
+            orgs = ca.request("GET", "/organizations", {"page_size": "100"}).json["result"]
+            oid = orgs[4]["id"]
+            q = {"since": "2026-01-01", "before": "2026-06-01", "limit": "1000"}
+            paths = [(AUDIT % oid, q), (USAGE % oid, None), (USAGE % oid, {"from": "2026-04-01", "to": "2026-04-30"}),
+                     (SHARES % oid, None)]
+            ra = [ca.request("GET", p, qq).raw for p, qq in paths]
+            rb = [cb.request("GET", p, qq).raw for p, qq in paths]
+            self.assertEqual(ra, rb)
+            logs = json.loads(ra[0])["result"]
+            self.assertEqual(len(logs), 40)
+            times = [x["action"]["time"] for x in logs]
+            self.assertEqual(times, sorted(times, reverse=True))
+            self.assertTrue("2026-04-10T08:00:00" <= min(times) and max(times) < "2026-05-10T08:00:00", times)
+            self.assertTrue(all(x["organization"]["id"] == oid and UUID_RE.match(x["id"]) for x in logs))
+            usage = json.loads(ra[1])["result"]
+            self.assertEqual(len(usage), 10 * 2 * 3)
+            self.assertEqual(usage[0]["ChargePeriodStart"], "2026-05-01T00:00:00Z")
+            self.assertEqual(len(json.loads(ra[2])["result"]), 30 * 2 * 3)
+            march = ca.request("GET", USAGE % oid, {"from": "2026-03-01", "to": "2026-03-31"}).json
+            self.assertEqual(march["result"], [])
+            shares = json.loads(ra[3])["result"]
+            self.assertEqual(len(shares), 3)
+            self.assertTrue(all(s["organization_id"] == oid for s in shares))
+            # a history of a generated event
+            ev = next(x for x in logs if x["resource"].get("id"))
+            h = ca.request("GET", HISTORY % (oid, ev["id"]), dict(q, action_time=ev["action"]["time"])).json
+            self.assertIs(h["success"], True)
+            self.assertIn(ev["id"], [x["id"] for x in h["result"]])
+            self.assertEqual(h["result_info"]["history_status"], "exact" if "uri" in ev["raw"] else "approximate")
+            # an organization created through the API has none of them
+            new = ca.request("POST", "/organizations", body={"name": "Fresh"}).json["result"]["id"]
+            self.assertEqual(ca.request("GET", AUDIT % new, q).json["result"], [])
+            self.assertEqual(ca.request("GET", USAGE % new).json["result"], [])
+            self.assertEqual(ca.request("GET", SHARES % new).json["result"], [])
+            dumped = ca.request("GET", "/__emulator/data/audit_logs", prefix=False).json
+            self.assertEqual(len(dumped), 12 * 40)
+        finally:
+            ca.close()
+            cb.close()
+            stop_inproc(a)
+            stop_inproc(b)
+
+    def test_enums_and_flags(self):
+        srv = start_inproc(self.ARGS[:-2] + ["--orgs", "30", "--audit-per-org", "60", "--shares-per-org", "5",
+                                             "--fixed-time", "2026-05-10T08:00:00Z"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            logs = c.request("GET", "/__emulator/data/audit_logs", prefix=False).json
+            self.assertEqual(len(logs), 30 * 60)
+            for path, values in ((("action", "type"), cf_emulator.AUDIT_ACTION_TYPES),
+                                 (("action", "result"), cf_emulator.AUDIT_ACTION_RESULTS),
+                                 (("actor", "type"), cf_emulator.AUDIT_ACTOR_TYPES)):
+                self.assertEqual({field(a, path) for a in logs}, set(values))
+            self.assertEqual(len({a["id"] for a in logs}), len(logs))
+            self.assertIn(None, {a["raw"].get("uri") for a in logs})
+            self.assertIn(None, {a["resource"].get("id") for a in logs})
+            shares = c.request("GET", "/__emulator/data/shares", prefix=False).json
+            self.assertEqual(len(shares), 150)
+            self.assertEqual({s["status"] for s in shares}, set(cf_emulator.SHARE_STATUSES))
+            self.assertEqual(c.request("GET", "/__emulator/health", prefix=False).json["dataset"]["audit_per_org"], 60)
+        finally:
+            c.close()
+            stop_inproc(srv)
+        srv = start_inproc(["--seed", "1", "--orgs", "3", "--audit-per-org", "0", "--shares-per-org", "0"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            oid = c.request("GET", "/organizations").json["result"][0]["id"]
+            j = c.request("GET", AUDIT % oid, {"since": "2000-01-01", "before": "2100-01-01"}).json
+            self.assertEqual(j["result"], [])
+            self.assertEqual(c.request("GET", SHARES % oid).json["result"], [])
+        finally:
+            c.close()
+            stop_inproc(srv)
+
+    def test_cheap_for_many_organizations(self):
+        t = time.monotonic()
+        srv = start_inproc(["--seed", "2", "--orgs", "200000", "--fixed-time", "2026-05-10T08:00:00Z"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            oid = srv.emu.base.gid("org", 199999)
+            for path, q in ((AUDIT % oid, {"since": "2026-04-01", "before": "2026-06-01"}), (USAGE % oid, None),
+                            (SHARES % oid, None)):
+                self.assertEqual(c.request("GET", path, q).status, 200)
+            self.assertLess(time.monotonic() - t, 10)
+        finally:
+            c.close()
+            stop_inproc(srv)
+
+
+class TestNewCollectionsInDataFiles(unittest.TestCase):
+    def load(self):
+        with open(cf_emulator.SAMPLE_DATA, encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_sample_passes(self):
+        cf_emulator.check_data(self.load())
+
+    def test_errors_are_named(self):
+        def broken(mutate, words):
+            d = self.load()
+            mutate(d)
+            with self.assertRaises(cf_emulator.DataError) as cm:
+                cf_emulator.check_data(d)
+            self.assertIn(words, str(cm.exception))
+
+        broken(lambda d: d["audit_logs"][3].update(id="abc"), "audit_logs[3].id must be a UUID")
+        broken(lambda d: d["audit_logs"][4].update(id=d["audit_logs"][3]["id"].upper()), "audit_logs[4]: duplicate")
+        broken(lambda d: d["audit_logs"][0]["organization"].update(id="z" * 32), "audit_logs[0].organization.id")
+        broken(lambda d: d["audit_logs"][1]["action"].update(time="2026-02-30T00:00:00Z"), "action.time")
+        broken(lambda d: d["audit_logs"][1]["action"].update(type="read"), "audit_logs[1]: type 'read'")
+        broken(lambda d: d["audit_logs"][1]["actor"].update(context="token"), "context 'token'")
+        broken(lambda d: d["audit_logs"][1]["raw"].update(status_code="200"), "raw.status_code")
+        broken(lambda d: d["audit_logs"][1]["resource"].update(scope="organizations"), "resource.scope")
+        broken(lambda d: d["shares"][2].update(kind="both"), "shares[2].kind")
+        broken(lambda d: d["shares"][2]["resources"][0].update(resource_type="waf"), "shares[2].resources[0]")
+        broken(lambda d: d["shares"][2].update(organization_id="z" * 32), "shares[2].organization_id")
+        broken(lambda d: d["usage"].update(to="2025-01-01"), "usage.from and usage.to")
+        broken(lambda d: d["usage"]["accounts"][0].update(account_id="z" * 32), "usage.accounts[0].account_id")
+        broken(lambda d: d["usage"]["accounts"][0]["metrics"].update(nope={}), "usage.accounts[0].metrics")
+        broken(lambda d: d["usage"]["metrics"][1].update(quantity=[1, 2]), "usage.metrics[1].quantity")
+        broken(lambda d: d["usage"]["metrics"][1]["record"].update(BillingAccountId="x"), "derived")
+        broken(lambda d: d["usage"]["overrides"][0].update(date="2026-02-30"), "usage.overrides[0]")
+
+    def test_files_without_them(self):
+        data = {"organizations": [{"id": "a" * 31 + "z", "name": "Solo", "create_time": "2020-01-01T00:00:00Z"}]}
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(data, f)
+            f.flush()
+            srv = start_inproc(["--data", f.name])
+            c = Client("127.0.0.1", srv.server_address[1])
+            try:
+                oid = "a" * 31 + "z"
+                self.assertEqual(c.request("GET", AUDIT % oid, QUARTER).json["result"], [])
+                self.assertEqual(c.request("GET", USAGE % oid).json["result"], [])
+                self.assertEqual(c.request("GET", SHARES % oid).json["result"], [])
+                self.assertEqual(c.request("GET", "/__emulator/data/usage", prefix=False).json, [])
+            finally:
+                c.close()
+                stop_inproc(srv)
+
+    def test_cursor_form_flag(self):
+        srv = start_inproc(["--cursor-form", "cursors.after"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            j = c.request("GET", AUDIT % ACME, dict(QUARTER, limit="3")).json
+            self.assertIn("after", j["result_info"]["cursors"])
+            c.request("POST", "/__emulator/reset", auth=None)
+            self.assertEqual(c.request("GET", "/__emulator/config", auth=None).json["cursor_form"], "cursors.after")
+        finally:
+            c.close()
+            stop_inproc(srv)
+        r = subprocess.run([PY, EMULATOR, "--port", "0", "--audit-per-org", "-1"], capture_output=True, text=True,
+                           timeout=20, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
 
 
 if __name__ == "__main__":
