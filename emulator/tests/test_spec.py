@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,6 +65,144 @@ class SpecCopyTest(unittest.TestCase):
                   "/organizations/{organization_id}/billable/usage",
                   "/organizations/{organization_id}/shares"):
             self.assertIn("get", self.doc["paths"][p])
+
+
+class EmulatorFollowsTheDocument(unittest.TestCase):
+    """The emulator's routes, parameters, enums, limits and envelopes of the
+    four newer operations are the document's (emulator/cf_emulator.py)."""
+
+    AUDIT = "/organizations/{organization_id}/logs/audit"
+    HISTORY = "/organizations/{organization_id}/logs/audit/{id}/history"
+    USAGE = "/organizations/{organization_id}/billable/usage"
+    SHARES = "/organizations/{organization_id}/shares"
+
+    @classmethod
+    def setUpClass(cls):
+        with open(SPEC, encoding="utf-8") as f:
+            cls.doc = json.load(f)
+        cls.schemas = cls.doc["components"]["schemas"]
+        sys.path.insert(0, os.path.join(ROOT, "emulator"))
+        import cf_emulator
+        cls.emu = cf_emulator
+
+    def resolve(self, s):
+        while "$ref" in s:
+            kind, name = s["$ref"].split("/")[-2:]
+            s = self.doc["components"][kind][name]
+        return s
+
+    def params(self, path):
+        out = {}
+        for p in self.doc["paths"][path]["get"]["parameters"]:
+            p = self.resolve(p)
+            out[p["name"]] = (p["in"], p.get("required", False), self.resolve(p["schema"]))
+        return out
+
+    def enum(self, schema):
+        schema = self.resolve(schema)
+        if schema.get("type") == "array":
+            schema = self.resolve(schema["items"])
+        return tuple(schema["enum"])
+
+    def test_every_operation_is_routed(self):
+        for path, ops in self.doc["paths"].items():
+            concrete = re.sub(r"\{[^}]*\}", "x1", path)
+            for method in ops:
+                with self.subTest(path=path, method=method):
+                    name = next((n for rx, n in self.emu.ROUTES if rx.match(concrete)), None)
+                    self.assertIsNotNone(name)
+                    self.assertIn(method.upper(), self.emu.ALLOWED[name])
+
+    def test_audit_parameters(self):
+        ps = self.params(self.AUDIT)
+        ours = {"organization_id", "since", "before", "direction", "limit", "cursor"}
+        for name, _, allowed in self.emu.AUDIT_FILTERS:
+            ours |= {name, name + ".not"}
+            for n in (name, name + ".not"):
+                self.assertEqual(ps[n][2]["type"], "array", n)
+                doc_enum = self.resolve(ps[n][2]["items"]).get("enum")
+                if name == "actor_context":       # the newest SDK adds "api"
+                    self.assertEqual(tuple(doc_enum) + ("api",), allowed)
+                else:
+                    self.assertEqual(tuple(doc_enum) if doc_enum else None, allowed, n)
+        self.assertEqual(set(ps), ours)
+        self.assertTrue(ps["since"][1] and ps["before"][1])
+        self.assertEqual(ps["direction"][2]["default"], "desc")
+        self.assertEqual(set(self.enum(ps["direction"][2])), set(self.emu.DIRECTIONS))
+        lim = ps["limit"][2]
+        self.assertEqual((lim["minimum"], lim["maximum"], lim["default"]),
+                         (1, self.emu.AUDIT_MAX_LIMIT, self.emu.AUDIT_DEFAULT_LIMIT))
+        # the filters read the fields of the item schema
+        item = self.resolve(self.schemas["aaa_audit-logs-v2-org"])
+        for name, path, _ in self.emu.AUDIT_FILTERS:
+            s = item
+            for key in path[:2]:
+                s = self.resolve(s)["properties"][key]
+            self.assertIsNotNone(s, name)
+        ctx = item["properties"]["actor"]["properties"]["context"]["enum"]
+        self.assertEqual(tuple(ctx) + ("api",), self.emu.AUDIT_ACTOR_CONTEXTS)
+        self.assertEqual(tuple(item["properties"]["actor"]["properties"]["type"]["enum"]), self.emu.AUDIT_ACTOR_TYPES)
+
+    def test_history_parameters_and_bodies(self):
+        ps = self.params(self.HISTORY)
+        self.assertEqual(set(ps), {"organization_id", "id", "action_time", "since", "before", "direction", "limit",
+                                   "cursor"})
+        self.assertEqual(ps["id"][2]["format"], "uuid")
+        self.assertEqual(ps["action_time"][2]["format"], "date-time")
+        self.assertTrue(ps["action_time"][1])
+        self.assertEqual(tuple(self.schemas["aaa_history-status"]["enum"]), self.emu.HISTORY_STATUSES)
+        nf = self.resolve(self.doc["paths"][self.HISTORY]["get"]["responses"]["404"]["content"]["application/json"]
+                          ["schema"])
+        body = self.emu.error_body(self.emu.history_not_found(1012, "x"), "org")
+        for k in nf["required"]:
+            self.assertIn(k, body)
+        info = self.resolve(nf["properties"]["result_info"])
+        for k in info["required"]:
+            self.assertIn(k, body["result_info"])
+        self.assertEqual(self.emu.ApiError(404, 1, "x").envelope, {})
+        # the audit list's count is a string, the history's an integer
+        self.assertEqual(self.schemas["aaa_result_info"]["properties"]["count"]["type"], "string")
+        self.assertEqual(self.schemas["aaa_audit-logs-v2-history-result-info"]["properties"]["count"]["type"],
+                         "integer")
+
+    def test_usage_parameters_and_record(self):
+        ps = self.params(self.USAGE)
+        self.assertEqual(set(ps), {"organization_id", "from", "to"})
+        self.assertEqual((ps["from"][2]["format"], ps["to"][2]["format"]), ("date", "date"))
+        rec = self.schemas["billable-usage-api_cost_and_usage_data"]
+        self.assertEqual(set(rec["properties"]) | {"Tags"}, set(self.emu.USAGE_KEY_ORDER))
+        self.assertEqual(list(rec["properties"]), [k for k in self.emu.USAGE_KEY_ORDER if k != "Tags"])
+        for k in self.emu.USAGE_DERIVED:
+            self.assertIn(k, rec["properties"])
+        # a failure needs result and messages: the usage path is in the null-result family
+        fail = self.schemas["billable-usage-api_api-response-common-failure"]
+        body = self.emu.error_body(self.emu.usage_param("x"), self.emu.family_of("/organizations/x/billable/usage"))
+        for k in fail["required"]:
+            self.assertIn(k, body)
+
+    def test_shares_parameters(self):
+        ps = self.params(self.SHARES)
+        self.assertEqual(set(ps), {"organization_id", "status", "kind", "target_type", "resource_types", "order",
+                                   "direction", "page", "per_page"})
+        self.assertEqual(self.enum(ps["status"][2]), self.emu.SHARE_STATUSES)
+        self.assertEqual(self.enum(ps["kind"][2]), self.emu.SHARE_KINDS)
+        self.assertEqual(self.enum(ps["target_type"][2]), self.emu.SHARE_TARGET_TYPES)
+        self.assertEqual(self.enum(ps["resource_types"][2]), self.emu.SHARE_RESOURCE_TYPES)
+        self.assertEqual(self.enum(ps["order"][2]), self.emu.SHARE_ORDERS)
+        self.assertEqual(ps["order"][2]["default"], "created")
+        self.assertEqual(ps["direction"][2]["default"], "asc")
+        pp = ps["per_page"][2]
+        self.assertEqual((pp["minimum"], pp["maximum"], pp["default"]),
+                         (1, self.emu.SHARE_MAX_PER_PAGE, self.emu.DEFAULT_PER_PAGE))
+        obj = self.schemas["resource-sharing_share_object"]
+        self.assertEqual(list(self.emu.SHARE_KEYS[:len(obj["required"])]), obj["required"])
+        self.assertEqual(set(self.emu.SHARE_KEYS), set(obj["properties"]))
+        res = self.schemas["resource-sharing_share_resource_object"]
+        self.assertEqual(list(self.emu.SHARE_RESOURCE_KEYS), res["required"])
+        fail = self.schemas["resource-sharing_api-response-common-failure"]
+        body = self.emu.error_body(self.emu.ApiError(404, 1004, "x"), self.emu.family_of("/organizations/x/shares"))
+        for k in fail["required"]:
+            self.assertIn(k, body)
 
 
 if __name__ == "__main__":
