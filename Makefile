@@ -35,7 +35,7 @@ SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl json-c)
 
 # pg_regress suite, one file per topic, run against the throwaway cluster
 # by mk/project.mk (make test).
-REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability direct cache count
+REGRESS = options scan types decode pushdown hostile joins modify surprises errors faults cancel security differential examples diagnostics reliability direct cache count dashboards
 REGRESS_OPTS = --inputdir=. --load-extension=cloudflare_fdw
 
 # Debian's PGXS would build LLVM bitcode with clang; the FDW gains nothing

@@ -48,9 +48,13 @@ SELECT resource, reachable, diagnosis FROM cloudflare_fdw_check('cf');
 
 -- good credentials: one cheap request per resource, the resources under an
 -- organization on the first organization
+-- (the audit logs and the usage are asked for today's window, in UTC)
 ALTER USER MAPPING FOR CURRENT_USER SERVER cf OPTIONS (ADD api_token 'test-token');
-SELECT resource, reachable, http_status, request, diagnosis, detail FROM cloudflare_fdw_check('cf');
-\! python3 emulator/ctl.py log
+SELECT resource, reachable, http_status,
+       replace(replace(request, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '<today>'),
+               to_char(now() AT TIME ZONE 'UTC' + interval '1 day', 'YYYY-MM-DD'), '<tomorrow>') AS request,
+       diagnosis, detail FROM cloudflare_fdw_check('cf');
+\! python3 emulator/ctl.py log | sed "s/$(date -u +%F)/<today>/g; s/$(date -u -d tomorrow +%F)/<tomorrow>/g"
 
 -- a wrong token: 403 and code 10000, which also means a missing permission
 -- or no Organizations beta; no row, message or log line shows the token,

@@ -225,7 +225,6 @@ static void cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel,
 static bool cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
 								 EquivalenceClass *ec, EquivalenceMember *em,
 								 void *arg);
-static char *cf_const_text(Const *c);
 static List *cf_describe_values(const CfFilterDef *def, Expr *value,
 								int exprno, List **raw);
 static char *cf_utf8(char *s);
@@ -934,17 +933,6 @@ cf_fill_path(const char *template, const char *organization_id, const char *id)
 	return cf_fill_path_ext(template, organization_id, id, true);
 }
 
-/* The text of a constant, through its type's output function. */
-static char *
-cf_const_text(Const *c)
-{
-	Oid			outfunc;
-	bool		isvarlena;
-
-	getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
-	return OidOutputFunctionCall(outfunc, c->constvalue);
-}
-
 /*
  * cf_describe_values
  *		For EXPLAIN: the values a filter sends as they appear on the wire
@@ -966,10 +954,8 @@ cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
 
 		if (c->constisnull)
 			return NIL;
-		if (def->op == CF_OP_IN)
-			*raw = cf_datum_values(c->constvalue, c->consttype, true);
-		else
-			*raw = list_make1(cf_const_text(c));
+		*raw = cf_datum_values(c->constvalue, c->consttype,
+							   def->op == CF_OP_IN || def->op == CF_OP_NOT_IN);
 		foreach(lc, *raw)
 			labels = lappend(labels, cf_url_escape(lfirst(lc)));
 		return labels;
@@ -1552,7 +1538,8 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 				continue;
 			}
 			if (!isnull)
-				values = cf_datum_values(d, type, def->op == CF_OP_IN);
+				values = cf_datum_values(d, type, def->op == CF_OP_IN ||
+										 def->op == CF_OP_NOT_IN);
 			foreach(vc, values)
 				utf8 = lappend(utf8, cf_utf8(lfirst(vc)));
 

@@ -460,6 +460,16 @@ cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
 					conv->kind == CF_CONV_INT2 || conv->kind == CF_CONV_INT4 ||
 					conv->kind == CF_CONV_INT8 || conv->kind == CF_CONV_ARRAY)
 					break;
+
+				/*
+				 * An empty address is none (the audit logs send "" for an
+				 * action without one); any other text must be an address.
+				 */
+				if (n == 0 && (conv->typid == INETOID || conv->typid == CIDROID))
+				{
+					*isnull = true;
+					return (Datum) 0;
+				}
 				if (memchr(s, '\\', n) != NULL)
 				{
 					char	   *buf = palloc(n + 1);

@@ -403,7 +403,8 @@ cf_clause_is_pushable(PlannerInfo *root, RelOptInfo *baserel,
  *		The bound a comparison of a timestamptz column with a time is
  *		(CF_BOUND_NONE for any other operator).  A date or timestamp value
  *		is compared as the timestamptz it casts to, so *value becomes that
- *		cast, evaluated with the session's time zone like the comparison.
+ *		cast (the functions timestamptz(date) and timestamptz(timestamp)),
+ *		evaluated with the session's time zone like the comparison.
  */
 static int
 cf_time_bound(Oid opfunc, bool commuted, Expr **value)
@@ -431,52 +432,52 @@ cf_time_bound(Oid opfunc, bool commuted, Expr **value)
 		case F_TIMESTAMPTZ_GT_DATE:
 		case F_DATE_LT_TIMESTAMPTZ:
 			bound = CF_BOUND_GT;
-			cast = F_DATE_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_DATE;
 			break;
 		case F_TIMESTAMPTZ_GE_DATE:
 		case F_DATE_LE_TIMESTAMPTZ:
 			bound = CF_BOUND_GE;
-			cast = F_DATE_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_DATE;
 			break;
 		case F_TIMESTAMPTZ_LT_DATE:
 		case F_DATE_GT_TIMESTAMPTZ:
 			bound = CF_BOUND_LT;
-			cast = F_DATE_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_DATE;
 			break;
 		case F_TIMESTAMPTZ_LE_DATE:
 		case F_DATE_GE_TIMESTAMPTZ:
 			bound = CF_BOUND_LE;
-			cast = F_DATE_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_DATE;
 			break;
 		case F_TIMESTAMPTZ_EQ_DATE:
 		case F_DATE_EQ_TIMESTAMPTZ:
 			bound = CF_BOUND_EQ;
-			cast = F_DATE_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_DATE;
 			break;
 		case F_TIMESTAMPTZ_GT_TIMESTAMP:
 		case F_TIMESTAMP_LT_TIMESTAMPTZ:
 			bound = CF_BOUND_GT;
-			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_TIMESTAMP;
 			break;
 		case F_TIMESTAMPTZ_GE_TIMESTAMP:
 		case F_TIMESTAMP_LE_TIMESTAMPTZ:
 			bound = CF_BOUND_GE;
-			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_TIMESTAMP;
 			break;
 		case F_TIMESTAMPTZ_LT_TIMESTAMP:
 		case F_TIMESTAMP_GT_TIMESTAMPTZ:
 			bound = CF_BOUND_LT;
-			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_TIMESTAMP;
 			break;
 		case F_TIMESTAMPTZ_LE_TIMESTAMP:
 		case F_TIMESTAMP_GE_TIMESTAMPTZ:
 			bound = CF_BOUND_LE;
-			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_TIMESTAMP;
 			break;
 		case F_TIMESTAMPTZ_EQ_TIMESTAMP:
 		case F_TIMESTAMP_EQ_TIMESTAMPTZ:
 			bound = CF_BOUND_EQ;
-			cast = F_TIMESTAMP_TIMESTAMPTZ;
+			cast = F_TIMESTAMPTZ_TIMESTAMP;
 			break;
 		default:
 			return CF_BOUND_NONE;
