@@ -11,5 +11,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cloudflare
   OPTIONS (api_token :'api_token');
 
 -- One foreign table per resource: organizations, organization_accounts,
--- organization_profiles, organization_members, memberships.
+-- organization_profiles, organization_members, memberships, and the
+-- dashboard tables organization_audit_logs, organization_audit_log_history,
+-- organization_usage, organization_shares.
 IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cloudflare INTO public;

@@ -47,6 +47,28 @@ SELECT account_name, roles, id
  ORDER BY account_name;
 
 \echo
+\echo '== Who did what: failed actions in the audit logs of every organization (Feb 2026)'
+SELECT o.name AS organization, a.action_time, a.actor_email, a.action_type,
+       a.resource_type, a.raw_status_code
+  FROM organizations o
+  JOIN organization_audit_logs a ON a.organization_id = o.id
+ WHERE a.action_time >= '2026-02-01' AND a.action_time < '2026-03-01'
+   AND a.action_result = 'failure'
+ ORDER BY a.action_time;
+
+\echo
+\echo '== What it costs: billable usage per account and metric over Q1 2026 (three 31-day requests)'
+SELECT o.name AS organization, u.billing_account_name AS account,
+       u.x_billable_metric_id AS metric, sum(u.consumed_quantity) AS quantity,
+       min(u.consumed_unit) AS unit
+  FROM organizations o
+  JOIN organization_usage u ON u.organization_id = o.id
+ WHERE o.name = 'Acme Corporation'
+   AND u.charge_period_start >= '2026-01-01' AND u.charge_period_start < '2026-04-01'
+ GROUP BY 1, 2, 3
+ ORDER BY 1, 2, 3;
+
+\echo
 \echo '== What is sent: the filters and the LIMIT go into the request'
 SELECT id AS some_org FROM organizations ORDER BY name LIMIT 1 \gset
 EXPLAIN (VERBOSE, COSTS OFF)
