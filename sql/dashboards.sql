@@ -92,6 +92,14 @@ SELECT count(*) FROM organization_audit_logs
  WHERE action_time >= '2026-03-01' AND action_time < '2026-02-01';
 SELECT count(*) FROM organization_audit_logs WHERE action_time >= NULL::timestamptz;
 \! python3 emulator/ctl.py log
+-- -infinity is no bound the API can take: an error, not all of time
+SELECT count(*) FROM organization_audit_logs WHERE action_time > '-infinity';
+SELECT count(*) FROM organization_usage WHERE charge_period_start >= '-infinity';
+-- an infinite upper bound is no bound: before is the day after today
+EXPLAIN (COSTS OFF)
+SELECT id FROM organization_audit_logs
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+   AND action_time >= '2026-03-30' AND action_time < 'infinity';
 -- a lower bound alone: before is the day after today (UTC), shown as such
 EXPLAIN (COSTS OFF)
 SELECT id FROM organization_audit_logs
@@ -145,6 +153,12 @@ SELECT (SELECT count(*) FROM organization_audit_logs
          WHERE action_time >= '2026-01-01' AND action_time < '2026-04-01') AS fdw,
        (SELECT count(*) FROM want_audit) AS emulator;
 \! python3 emulator/ctl.py log | grep -c logs/audit
+-- an address that is not one is an error naming the column (declare the
+-- column text to read whatever the API sends)
+\! python3 emulator/ctl.py fault '{"path": "logs/audit$", "body": "{\"success\":true,\"errors\":[],\"result\":[{\"id\":\"x\",\"action\":{\"time\":\"2026-01-02T00:00:00Z\"},\"actor\":{\"ip_address\":\"10.0.0.300\"}}],\"result_info\":{\"count\":\"1\"}}"}'
+SELECT id, actor_ip_address FROM organization_audit_logs
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND action_time >= '2026-01-02';
+\! python3 emulator/ctl.py faults-clear
 -- an empty address is NULL; every other one is an inet
 SELECT count(*) FILTER (WHERE actor_ip_address IS NULL) AS no_address,
        count(*) FILTER (WHERE family(actor_ip_address) = 6) AS ipv6
@@ -466,6 +480,17 @@ SELECT name, created FROM organization_shares
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND status = 'active'
    AND kind = 'sent' ORDER BY created DESC, name LIMIT 4;
 \! python3 emulator/ctl.py log
+EXPLAIN (COSTS OFF)
+SELECT name, created FROM organization_shares
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' ORDER BY created DESC;
+\! python3 emulator/ctl.py clear
+SELECT name, created FROM organization_shares
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND kind = 'received'
+ ORDER BY created DESC;
+\! python3 emulator/ctl.py log
+SELECT name, created FROM want_shares
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND kind = 'received'
+ ORDER BY created DESC;
 -- resource_type is filter-only: it echoes the type asked for
 \! python3 emulator/ctl.py clear
 SELECT name, resource_type FROM organization_shares

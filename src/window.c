@@ -108,9 +108,9 @@ cf_day_text(int64 day)
  *		sent (no bound: the API's default window).  NO_MATCH (with *why)
  *		when no time can satisfy the bounds.  With now_symbolic (EXPLAIN),
  *		a date that depends on today is written as words, not as a date
- *		that changes every day.  A required lower bound that is missing
- *		(-infinity counts as none) is an ERROR here, at run time; the
- *		planner has already refused queries without one.
+ *		that changes every day.  A lower bound that is missing where one is
+ *		needed (required, or with an upper bound), or that is -infinity, is
+ *		an ERROR here; the planner has already refused queries without any.
  */
 CfValueVerdict
 cf_window_fragments(const CfResource *res, const CfWindowBounds *b,
@@ -143,7 +143,8 @@ cf_window_fragments(const CfResource *res, const CfWindowBounds *b,
 		for (int i = 0; i < res->nfilters; i++)
 			if (res->filters[i].op == CF_OP_LOWER)
 				def = &res->filters[i];
-		if ((def && (def->flags & CF_FLT_REQUIRED)) || has_upper)
+		/* -infinity asks for all of time, which no window the API takes is */
+		if ((def && (def->flags & CF_FLT_REQUIRED)) || has_upper || b->has_lower)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("the Cloudflare API needs a finite lower bound on %s",
