@@ -7,7 +7,7 @@ test bed's PGHOST, PGPORT, PGUSER, CF_PG_BINDIR; bench/dashboard.sh starts
 one) and starts its own emulator: ORGS organizations (3 roots, 5 members
 and 2 accounts each, 30 memberships) with LATENCY ms per request.
 
-The dashboard has twelve panels (QUERIES below), each a report query.  A
+The dashboard has fourteen panels (QUERIES below), each a report query.  A
 refresh runs them in CLIENTS concurrent backends (the panels dealt out in
 turn), as a dashboard tool does; REFRESHES refreshes follow each other.
 This runs twice: with cache_ttl 0 (no cache) and with cache_ttl TTL.  For
@@ -66,6 +66,16 @@ def queries(orgs, first_org):
          % first_org, 1),
         ("organization profiles",
          "SELECT count(business_name) FROM organization_profiles", 1),
+        # the dashboard tables: a week of failed actions and this month's
+        # usage, one request per organization (a week of audit entries fits
+        # a page, a month one usage window)
+        ("failed actions this week",
+         "SELECT organization_id, count(*) FROM organization_audit_logs "
+         "WHERE action_time >= now() - interval '7 days' AND action_result = 'failure' GROUP BY 1", fan),
+        ("usage this month per metric",
+         "SELECT x_billable_metric_id, sum(consumed_quantity) FROM organization_usage "
+         "WHERE charge_period_start >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+         "GROUP BY 1", fan),
     ]
 
 
@@ -152,9 +162,9 @@ IMPORT FOREIGN SCHEMA cloudflare FROM SERVER dash INTO public;
         # the organizations list (which also carries the profiles), each
         # organization's members, pending members and accounts (the root
         # organizations' accounts and the first organization's members are
-        # among them), the count's page, the roots, and the two
-        # memberships lists
-        report["minimum_shared"] = 1 + 3 * a.orgs + 1 + 1 + 2
+        # among them), each organization's failed actions and usage, the
+        # count's page, the roots, and the two memberships lists
+        report["minimum_shared"] = 1 + 5 * a.orgs + 1 + 1 + 2
         emu.ctl("POST", "/config", {"latency_ms": a.latency})
         for ttl in (0, a.ttl):
             log("cache_ttl %d: %d refreshes of %d panels in %d backends" %
