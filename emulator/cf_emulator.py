@@ -104,6 +104,7 @@ AUDIT_FILTERS = (
     ("resource_scope", ("resource", "scope", "type"), AUDIT_SCOPES),
 )
 CURSOR_FORMS = ("cursor", "cursors.after")
+AUDIT_ID_FORMS = ("uuid", "hex")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -1561,6 +1562,29 @@ CASE_FOLDING = ["full"]
 # Cloudflare's newest SDK reads.
 CURSOR_FORM = ["cursor"]
 
+# How the audit logs and their history spell an entry's id (ctl.py config
+# '{"audit_id_form": ...}', or --audit-id-form): "uuid" is the dashed UUID
+# the data holds, as Cloudflare sends it; "hex" is the same UUID as 32
+# lowercase hex digits without dashes, which fits the document's item schema
+# (aaa_identifier-2, maxLength 32) so that `prism proxy --errors` passes
+# audit log pages.  The data, the keys and the cursors do not change; the
+# history's path still takes the dashed UUID (the document's format: uuid),
+# which a hex id maps back to by putting the dashes after digits 8, 12, 16
+# and 20.  An `id` filter matches either spelling in both forms.
+AUDIT_ID_FORM = ["uuid"]
+
+
+def audit_hex_id(ident):
+    """An audit log id as 32 lowercase hex digits (the UUID without dashes)."""
+    return ident.replace("-", "").lower()
+
+
+def audit_out(item):
+    """An audit log entry as the API serves it, under AUDIT_ID_FORM."""
+    if AUDIT_ID_FORM[0] == "hex" and isinstance(item.get("id"), str):
+        return dict(item, id=audit_hex_id(item["id"]))
+    return item
+
 
 def fold(s):
     """s folded for a case-insensitive comparison, as CASE_FOLDING says."""
@@ -2039,7 +2063,7 @@ class Api:
 
         keys = self._cached(("audit", canon_json(f)), compute)
         items = dict(entries)
-        return self._cursor_list(path, q, f, keys, items.__getitem__, direction, limit, fault, str)
+        return self._cursor_list(path, q, f, keys, lambda k: audit_out(items[k]), direction, limit, fault, str)
 
     def audit_history(self, path, q, oid, aid, fault=None):
         if not UUID_RE.match(aid):
@@ -2084,7 +2108,7 @@ class Api:
 
         keys = self._cached(("history", canon_json(f)), compute)
         items = dict(entries)
-        return self._cursor_list(path, q, f, keys, items.__getitem__, direction, limit, fault, int,
+        return self._cursor_list(path, q, f, keys, lambda k: audit_out(items[k]), direction, limit, fault, int,
                                  {"history_status": status})
 
     # billable usage -------------------------------------------------------------
@@ -2156,7 +2180,7 @@ class Api:
     def dump(self, collection):
         st = self.store
         if collection == "audit_logs":
-            return [item for i in st.all_orgs() for _, item in st.audit_of(i)]
+            return [audit_out(item) for i in st.all_orgs() for _, item in st.audit_of(i)]
         if collection == "shares":
             return [sh for i in st.all_orgs() for sh in st.shares_of(i)]
         if collection == "usage":
@@ -2197,17 +2221,28 @@ def audit_field(item, path):
 AUDIT_PATHS = {name: path for name, path, _ in AUDIT_FILTERS}
 
 
+def audit_spellings(item, name):
+    """The values an entry's field answers to in a filter: the field itself,
+    and for the id also its hex form (AUDIT_ID_FORM), so that an id filter
+    finds the entry whichever form the client read it in."""
+    v = audit_field(item, AUDIT_PATHS[name])
+    if isinstance(v, bool) or v is None:
+        return ()
+    if name == "id" and isinstance(v, str):
+        return (v, audit_hex_id(v))
+    return (v,)
+
+
 def audit_match(item, pos, neg):
     """Exact, case-sensitive matching: an item matches a filter when its field
     equals one of the values, and a .not filter when it equals none of them.
-    A missing field matches no filter and every .not filter."""
+    A missing field matches no filter and every .not filter.  The id answers
+    to its dashed UUID and to its 32 hex digits (audit_spellings)."""
     for name, vals in pos.items():
-        v = audit_field(item, AUDIT_PATHS[name])
-        if isinstance(v, bool) or v not in vals:
+        if not any(v in vals for v in audit_spellings(item, name)):
             return False
     for name, vals in neg.items():
-        v = audit_field(item, AUDIT_PATHS[name])
-        if not isinstance(v, bool) and v in vals:
+        if any(v in vals for v in audit_spellings(item, name)):
             return False
     return True
 
@@ -2351,10 +2386,12 @@ class Control:
 
     default_case_folding = "full"
     default_cursor_form = "cursor"
+    default_audit_id_form = "uuid"
 
     def reset_config(self):
         CASE_FOLDING[0] = self.default_case_folding
         CURSOR_FORM[0] = self.default_cursor_form
+        AUDIT_ID_FORM[0] = self.default_audit_id_form
         self.latency_ms = 0
         self.rate_limit = None
         self.ratelimit_headers = False
@@ -2364,12 +2401,14 @@ class Control:
     def config_dict(self):
         return {"latency_ms": self.latency_ms, "rate_limit": self.rate_limit,
                 "ratelimit_headers": self.ratelimit_headers,
-                "case_folding": CASE_FOLDING[0], "cursor_form": CURSOR_FORM[0]}
+                "case_folding": CASE_FOLDING[0], "cursor_form": CURSOR_FORM[0],
+                "audit_id_form": AUDIT_ID_FORM[0]}
 
     def set_config(self, cfg):
         if not isinstance(cfg, dict):
             raise ControlError("config must be a JSON object")
-        unknown = set(cfg) - {"latency_ms", "rate_limit", "ratelimit_headers", "case_folding", "cursor_form"}
+        unknown = set(cfg) - {"latency_ms", "rate_limit", "ratelimit_headers", "case_folding", "cursor_form",
+                              "audit_id_form"}
         if unknown:
             raise ControlError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         if "latency_ms" in cfg:
@@ -2392,6 +2431,8 @@ class Control:
             raise ControlError("case_folding must be one of %s" % ", ".join(CASE_FOLDINGS))
         if "cursor_form" in cfg and cfg["cursor_form"] not in CURSOR_FORMS:
             raise ControlError("cursor_form must be one of %s" % ", ".join(CURSOR_FORMS))
+        if "audit_id_form" in cfg and cfg["audit_id_form"] not in AUDIT_ID_FORMS:
+            raise ControlError("audit_id_form must be one of %s" % ", ".join(AUDIT_ID_FORMS))
         with self.lock:
             if "latency_ms" in cfg:
                 self.latency_ms = cfg["latency_ms"]
@@ -2405,6 +2446,8 @@ class Control:
                 CASE_FOLDING[0] = cfg["case_folding"]
             if "cursor_form" in cfg:
                 CURSOR_FORM[0] = cfg["cursor_form"]
+            if "audit_id_form" in cfg:
+                AUDIT_ID_FORM[0] = cfg["audit_id_form"]
 
     def add_fault(self, rule):
         r = check_fault(rule)
@@ -2535,6 +2578,7 @@ class Emulator:
         self.control = Control(args.log_limit)
         self.control.default_case_folding = getattr(args, "case_folding", None) or "full"
         self.control.default_cursor_form = getattr(args, "cursor_form", None) or "cursor"
+        self.control.default_audit_id_form = getattr(args, "audit_id_form", None) or "uuid"
         self.control.reset_config()
         self.cache = PageCache(args.cache_mb << 20)
         self.ray = 0x8f1c2d3e4a5b0000
@@ -3188,6 +3232,9 @@ def build_parser():
     p.add_argument("--cursor-form", choices=CURSOR_FORMS, default="cursor",
                    help="where the audit logs put the next cursor: result_info.cursor (default) "
                         "or result_info.cursors.after")
+    p.add_argument("--audit-id-form", choices=AUDIT_ID_FORMS, default="uuid",
+                   help="how the audit logs and their history spell entry ids: dashed UUIDs (default) "
+                        "or 32 hex digits (uuid without dashes), which the document's maxLength 32 allows")
     p.add_argument("--cache-mb", type=int, default=256, help="page cache size in MiB (default 256)")
     p.add_argument("--verbose", action="store_true", help="access log on stderr")
     return p

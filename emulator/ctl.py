@@ -12,7 +12,7 @@ environment variable CF_EMULATOR_URL.  Made for shell scripts and psql's \\!:
   ctl.py faults                 print the active fault rules as JSON
   ctl.py faults-clear           remove every fault rule
   ctl.py config '<json>'        set latency_ms / rate_limit / ratelimit_headers /
-                                case_folding / cursor_form
+                                case_folding / cursor_form / audit_id_form
   ctl.py connections            open client connections that carried API
                                 requests, as JSON: {"open", "peak", "total"}
   ctl.py dump COLLECTION [--jsonl]

@@ -1085,7 +1085,7 @@ class TestCacheAndControl(EmuTest):
         self.assertEqual(self.c.request("GET", "/__emulator/faults", auth=None).json, [])
         self.assertEqual(self.c.request("GET", "/__emulator/config", auth=None).json,
                          {"latency_ms": 0, "rate_limit": None, "ratelimit_headers": False,
-                          "case_folding": "full", "cursor_form": "cursor"})
+                          "case_folding": "full", "cursor_form": "cursor", "audit_id_form": "uuid"})
         self.assertEqual([x["path"] for x in self.log()], ["/organizations/" + INITECH_SANDBOX])
 
     def test_data_dumps(self):
@@ -1124,7 +1124,7 @@ class TestCacheAndControl(EmuTest):
         r = self.c.request("POST", "/__emulator/faults", raw_body=b"{", auth=None)
         self.assertEqual(r.status, 400)
         for cfg in ({"latency_ms": -1}, {"rate_limit": {"requests": 1}}, {"ratelimit_headers": "yes"}, {"x": 1},
-                    {"cursor_form": "after"}):
+                    {"cursor_form": "after"}, {"audit_id_form": "HEX"}, {"audit_id_form": None}):
             r = self.c.request("POST", "/__emulator/config", body=cfg, auth=None)
             self.assertEqual(r.status, 400, cfg)
         self.assertEqual(self.c.request("GET", "/__emulator/nothing", auth=None).status, 404)
@@ -2094,6 +2094,110 @@ class TestAuditHistory(AuditCase):
         cur = self.history(EV_MIDNIGHT, "2026-02-01T00:00:00Z", limit="1")["result_info"]["cursors"]["after"]
         self.err("GET", HISTORY % (ACME, EV_LAST_MS), dict(q, action_time="2026-01-31T23:59:59.999Z", cursor=cur),
                  code=1003)
+
+
+class TestAuditIdForm(AuditCase):
+    """audit_id_form "hex": ids as 32 lowercase hex digits (the document's
+    maxLength 32), everything else as with dashed UUIDs."""
+
+    def hexes(self, j):
+        return [x["id"] for x in j["result"]]
+
+    def test_switch_and_reset(self):
+        self.assertEqual(self.config({})["audit_id_form"], "uuid")
+        self.assertEqual(self.config({"audit_id_form": "hex"})["audit_id_form"], "hex")
+        self.c.request("POST", "/__emulator/reset", auth=None)
+        self.assertEqual(self.config({})["audit_id_form"], "uuid")
+        self.assertRegex(self.audit(ACME, {"limit": "1"})["result"][0]["id"], UUID_RE)
+
+    def test_list_and_dump(self):
+        uuid_page = self.audit(ACME, {"limit": "1000"})
+        uuid_dump = dump(self, "audit_logs")
+        self.config({"audit_id_form": "hex"})
+        hex_page = self.audit(ACME, {"limit": "1000"})      # not the cached uuid page
+        self.assertEqual(len(hex_page["result"]), 36)
+        self.assertEqual(hex_page["result_info"], uuid_page["result_info"])
+        for u, h in zip(uuid_page["result"], hex_page["result"]):
+            self.assertRegex(h["id"], r"^[0-9a-f]{32}$")
+            self.assertEqual(h["id"], u["id"].replace("-", ""))
+            self.assertEqual(list(h), list(u))               # key order kept
+            self.assertEqual(dict(h, id=u["id"]), u)          # nothing else changes
+        hex_dump = dump(self, "audit_logs")
+        self.assertEqual([a["id"] for a in hex_dump], [a["id"].replace("-", "") for a in uuid_dump])
+        # the stored data is not touched: back to uuid, the same page as before
+        self.config({"audit_id_form": "uuid"})
+        self.assertEqual(self.audit(ACME, {"limit": "1000"}), uuid_page)
+
+    def test_id_filter_takes_either_form(self):
+        hex_mid = EV_MIDNIGHT.replace("-", "")
+        for form in ("uuid", "hex"):
+            self.config({"audit_id_form": form})
+            want = EV_MIDNIGHT if form == "uuid" else hex_mid
+            for value in (EV_MIDNIGHT, hex_mid):
+                self.assertEqual(self.hexes(self.audit(ACME, {"id": value})), [want], (form, value))
+                j = self.audit(ACME, {"id.not": value, "limit": "1000"})
+                self.assertEqual(j["result_info"]["count"], "35", (form, value))
+                self.assertNotIn(want, self.hexes(j))
+            # alternatives in both spellings; exact: upper case is no match
+            j = self.audit(ACME, [("id", EV_LAST_MS), ("id", hex_mid)])
+            self.assertEqual(j["result_info"]["count"], "2")
+            self.assertEqual(self.audit(ACME, {"id": hex_mid.upper()})["result"], [])
+            self.assertEqual(self.audit(ACME, {"id": EV_MIDNIGHT.upper()})["result"], [])
+
+    def test_cursor_walk(self):
+        uuid_items, _ = self.walk_cursor(AUDIT % ACME, QUARTER, 8)
+        self.config({"audit_id_form": "hex"})
+        for form in ("cursor", "cursors.after"):
+            self.config({"cursor_form": form})
+            items, pages = self.walk_cursor(AUDIT % ACME, QUARTER, 8, key=form)
+            self.assertEqual([len(p["result"]) for p in pages], [8, 8, 8, 8, 4])
+            self.assertEqual([a["id"] for a in items], [a["id"].replace("-", "") for a in uuid_items])
+        # a cursor made under one form pages on under the other
+        cur = self.audit(ACME, {"limit": "5"})["result_info"]["cursors"]["after"]
+        self.config({"audit_id_form": "uuid"})
+        self.assertEqual(self.ids(self.audit(ACME, {"limit": "5", "cursor": cur})),
+                         [a["id"] for a in uuid_items[5:10]])
+
+    def test_history(self):
+        self.config({"audit_id_form": "hex"})
+        hex_mid = EV_MIDNIGHT.replace("-", "")
+        # the path takes the dashed UUID (format: uuid); a hex id maps back
+        # by putting the dashes after digits 8, 12, 16 and 20
+        back = "-".join((hex_mid[:8], hex_mid[8:12], hex_mid[12:16], hex_mid[16:20], hex_mid[20:]))
+        self.assertEqual(back, EV_MIDNIGHT)
+        j = self.ok("GET", HISTORY % (ACME, back), dict(QUARTER, action_time="2026-02-01T00:00:00Z"))
+        self.assertEqual(j["result_info"], {"count": 4, "history_status": "exact"})
+        self.assertIn(hex_mid, self.hexes(j))
+        self.assertTrue(all(re.match(r"^[0-9a-f]{32}$", x) for x in self.hexes(j)))
+        self.assertEqual(j["result"], self.audit(ACME, {"resource_id": DNS_RECORD})["result"])
+        j = self.ok("GET", HISTORY % (ACME, EV_APPROX.upper()), dict(QUARTER, action_time="2026-02-14T14:14:14Z"))
+        self.assertEqual(j["result_info"]["history_status"], "approximate")
+        j = self.ok("GET", HISTORY % (ACME, EV_UNAVAILABLE), dict(QUARTER, action_time="2026-01-25T03:00:00Z"))
+        self.assertEqual(j["result"], [])
+        # hex in the path is still no UUID: 400, as Prism's format: uuid refuses it
+        j = self.err("GET", HISTORY % (ACME, hex_mid), dict(QUARTER, action_time="2026-02-01T00:00:00Z"), code=1002)
+        self.assertIn("UUID", j["errors"][0]["message"])
+        self.err("GET", HISTORY % (ACME, "00000000-0000-4000-8000-000000000000"),
+                 dict(QUARTER, action_time="2026-02-01T00:00:00Z"), status=404, code=1012)
+        # paging the history by cursor
+        whole = self.ok("GET", HISTORY % (ACME, EV_MIDNIGHT), dict(QUARTER, action_time="2026-02-01T00:00:00Z"))
+        items, pages = self.walk_cursor(HISTORY % (ACME, EV_MIDNIGHT),
+                                        dict(QUARTER, action_time="2026-02-01T00:00:00Z"), 3)
+        self.assertEqual(len(pages), 2)
+        self.assertEqual(items, whole["result"])
+
+    def test_generated_data(self):
+        srv = start_inproc(["--seed", "3", "--orgs", "4", "--audit-per-org", "5", "--audit-id-form", "hex"])
+        c = Client("127.0.0.1", srv.server_address[1])
+        try:
+            logs = c.request("GET", "/__emulator/data/audit_logs", auth=None).json
+            self.assertEqual(len(logs), 20)
+            self.assertTrue(all(re.match(r"^[0-9a-f]{32}$", a["id"]) for a in logs))
+            c.request("POST", "/__emulator/reset", auth=None)
+            self.assertEqual(c.request("GET", "/__emulator/config", auth=None).json["audit_id_form"], "hex")
+        finally:
+            c.close()
+            stop_inproc(srv)
 
 
 class TestBillableUsage(EmuTest):

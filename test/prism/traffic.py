@@ -40,7 +40,10 @@ reports exactly those: status 500 and no other violation, or the expected
 status and no violation when the body holds none of them.  Everything else in
 such a response is validated as usual.  Requests that the document's schema
 forbids although its text allows them (since/before as RFC 3339 timestamps,
-actor_context=api) expect Prism's 422 naming exactly that parameter.
+actor_context=api) expect Prism's 422 naming exactly that parameter.  With
+the emulator's audit_id_form "hex" (ids as the UUID's 32 hex digits, which
+the item schema's maxLength allows), Acme's audit log pages and histories
+must pass with no violation at all (audit_hex_ids).
 
 Prints one line per check and a final "N passed, N failed"; exit 1 on failure.
 """
@@ -323,6 +326,7 @@ class Traffic:
         self.memberships()
         self.audit_logs()
         self.history()
+        self.audit_hex_ids()
         self.usage()
         self.shares()
         self.errors()
@@ -483,6 +487,35 @@ class Traffic:
           dict(q, action_time="2026-02-02T00:00:00Z"), expect=404)
         c("history, unknown entry -> 404", HISTORY % (ACME, "00000000-0000-4000-8000-000000000000"), q, expect=404)
         c("history, unknown organization -> 404", HISTORY % ("z" * 32, EV_MIDNIGHT), q, expect=404)
+
+    def audit_hex_ids(self):
+        """The emulator's audit_id_form "hex" (ids as 32 hex digits, the
+        UUID without dashes): they fit the item schema's maxLength 32, so
+        Acme's pages and histories pass with no violation at all, and
+        Initech's page keeps only its actor context divergence."""
+        self.control("POST", "/config", {"audit_id_form": "hex"})
+        c = self.check
+        p = AUDIT % ACME
+        j = c("hex ids: audit logs", "GET", p, dict(QUARTER, limit="1000"))
+        if j:
+            ids = [x["id"] for x in j["result"]]
+            self.report(len(ids) == 36 and all(re.match(r"^[0-9a-f]{32}$", x) for x in ids),
+                        "hex ids: every id is 32 hex digits", "%r" % ids[:3])
+        c("hex ids: audit logs filter id (hex)", "GET", p, dict(QUARTER, id=EV_MIDNIGHT.replace("-", "")))
+        c("hex ids: audit logs filter id.not (dashed)", "GET", p, dict(QUARTER, **{"id.not": EV_MIDNIGHT}))
+        for form in ("cursor", "cursors.after"):
+            self.control("POST", "/config", {"cursor_form": form})
+            ids = self.walk_cursor("hex ids: walk audit logs, %s (limit 8)" % form, p, QUARTER, 8, form)
+            self.report(len(set(ids)) == 36, "hex ids: walk with %s returns every entry" % form, "%d ids" % len(ids))
+        self.control("POST", "/config", {"cursor_form": "cursor"})
+        q = dict(QUARTER, action_time="2026-02-01T00:00:00Z")
+        c("hex ids: history exact (the path keeps the dashed UUID)", "GET", HISTORY % (ACME, EV_MIDNIGHT), q)
+        c("hex ids: history approximate", "GET", HISTORY % (ACME, EV_APPROX),
+          dict(QUARTER, action_time="2026-02-14T14:14:14Z"))
+        ids = self.walk_cursor("hex ids: walk history (limit 3)", HISTORY % (ACME, EV_MIDNIGHT), q, 3)
+        self.report(len(ids) == 4, "hex ids: walk history returns the resource's 4 entries", "%d ids" % len(ids))
+        self.check_doc("hex ids: audit logs, Initech (actor.context api only)", AUDIT % INITECH, QUARTER)
+        self.control("POST", "/config", {"audit_id_form": "uuid"})
 
     def usage(self):
         c = self.check_doc
