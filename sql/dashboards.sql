@@ -250,12 +250,18 @@ SELECT count(*) FROM organization_audit_logs
 SELECT count(*) FILTER (WHERE actor_ip_address = '198.51.100.77') AS v4,
        count(*) FILTER (WHERE actor_ip_address = '2001:db8:85a3::8a2e:370:7334') AS v6
   FROM want_audit WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl';
--- hostile values stay values: percent-encoded, never a new parameter
+-- hostile values stay values: percent-encoded, never a new parameter; an
+-- actor_email that is no email address (the document's format) is not sent
+-- (the API would refuse it) and the recheck answers it
 \! python3 emulator/ctl.py clear
 SELECT count(*) FROM organization_audit_logs
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
    AND action_time >= '2026-01-01' AND action_time < '2026-01-02'
-   AND actor_email = 'a@b.c&since=1999-01-01' AND raw_uri <> '/x?y=1#z';
+   AND actor_email = 'x&since=1999-01-01@b.c' AND raw_uri <> '/x?y=1#z';
+SELECT count(*) FROM organization_audit_logs
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+   AND action_time >= '2026-01-01' AND action_time < '2026-01-03'
+   AND actor_email IN ('user@example.com', 'a@b.c&since=1999-01-01');
 \! python3 emulator/ctl.py log
 
 -- ---------------------------------------------------------------------
@@ -345,6 +351,15 @@ SELECT count(*) FROM organization_audit_log_history
    AND source_id = 'bd9dcfe8-a4c6-4e75-a20e-26dadf97d5bc'
    AND source_action_time = '2026-01-25 03:00:00Z'
    AND action_time >= '2026-01-01' AND action_time < '2026-04-01';
+-- an id given as the UUID's 32 digits (the form the document's maxLength
+-- implies) goes into the path dashed, and source_id echoes it as given
+\! python3 emulator/ctl.py clear
+SELECT count(*), min(source_id) FROM organization_audit_log_history
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+   AND source_id = '32619fa39ee7498094eff012ad524214'
+   AND source_action_time = '2026-02-01 00:00:00Z'
+   AND action_time >= '2026-01-01' AND action_time < '2026-04-01';
+\! python3 emulator/ctl.py log
 -- an entry that is not there (404) is no row; an id that is no UUID sends nothing
 SELECT count(*) FROM organization_audit_log_history
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'

@@ -1085,7 +1085,9 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 			single = true;
 		}
 		else if (def->flags & CF_FLT_PATH_ID)
-			path_id = labels ? linitial(labels) : "NULL";
+			path_id = labels == NIL ? "NULL"
+				: raw != NIL && (def->flags & CF_FLT_UUID)
+				? cf_url_escape(cf_uuid_dashed(linitial(raw))) : linitial(labels);
 		else if (def->flags & CF_FLT_PATH)
 		{
 			scoped = true;
@@ -1560,7 +1562,11 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 		if (def->flags & CF_FLT_LOOKUP)
 			st->lookup_id = linitial(kept);
 		else if (def->flags & CF_FLT_PATH_ID)
-			st->path_id = linitial(kept);
+		{
+			/* the path takes a UUID's dashed form; the echo, the value */
+			st->path_id = (def->flags & CF_FLT_UUID)
+				? cf_uuid_dashed(linitial(kept)) : linitial(kept);
+		}
 		else if (def->flags & CF_FLT_PATH)
 		{
 			scoped = true;

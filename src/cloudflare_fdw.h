@@ -134,6 +134,7 @@ typedef enum CfFilterOp
 #define CF_FLT_REQUIRED			0x20	/* the API needs it: no scan without it */
 #define CF_FLT_UUID				0x40	/* the document's format: uuid */
 #define CF_FLT_IPV4				0x80	/* sent only for an IPv4 address */
+#define CF_FLT_EMAIL			0x100	/* the document's format: email */
 
 typedef struct CfFilterDef
 {
@@ -308,6 +309,7 @@ typedef enum CfValueVerdict
 
 extern CfValueVerdict cf_judge_values(const CfResource *res, const CfFilterDef *def,
 								 List *values, List **kept, char **why);
+extern char *cf_uuid_dashed(const char *value);
 extern bool cf_like_filter(const CfResource *res, int prefix_filter,
 						   const char *pattern, int like,
 						   int *filter, char **literal);

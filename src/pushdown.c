@@ -47,7 +47,7 @@ static int	cf_find_filter(const CfResource *res, const char *column,
 static int	cf_filter_rank(const CfFilterDef *def);
 static const char *cf_filter_slot(const CfFilterDef *def);
 static int	cf_time_bound(Oid opfunc, bool commuted, Expr **value);
-static bool cf_is_uuid(const char *s);
+static bool cf_is_email(const char *s);
 static bool cf_is_ipv4(const char *s);
 
 /*
@@ -839,11 +839,18 @@ cf_judge_value(const CfResource *res, const CfFilterDef *def,
 						def->column, def->max_length);
 		return CF_VALUE_NO_MATCH;
 	}
-	if ((def->flags & CF_FLT_UUID) && !cf_is_uuid(value))
+	if ((def->flags & CF_FLT_UUID) && cf_uuid_dashed(value) == NULL)
 	{
 		*why = psprintf("%s \"%s\" is not a UUID, as every one is", def->column,
 						value);
 		return CF_VALUE_NO_MATCH;
+	}
+	if ((def->flags & CF_FLT_EMAIL) && !cf_is_email(value))
+	{
+		/* the API would refuse it; no actor can have it, but be safe */
+		*why = psprintf("%s is sent only when it is an email address, as the document's format says",
+						def->param);
+		return CF_VALUE_SKIP;
 	}
 	if ((def->flags & CF_FLT_IPV4) && !cf_is_ipv4(value))
 	{
@@ -854,21 +861,79 @@ cf_judge_value(const CfResource *res, const CfFilterDef *def,
 	return CF_VALUE_SEND;
 }
 
-/* A UUID in its usual text form: 8-4-4-4-12 hexadecimal digits. */
-static bool
-cf_is_uuid(const char *s)
+/*
+ * cf_uuid_dashed
+ *		A UUID in its usual text form (8-4-4-4-12 hexadecimal digits), from
+ *		that form or from its 32 digits alone (the form the document's
+ *		maxLength of 32 implies for an audit log id); NULL for anything else.
+ */
+char *
+cf_uuid_dashed(const char *value)
 {
-	for (int i = 0; i < 36; i++)
+	size_t		len = strlen(value);
+
+	if (len == 36)
 	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
+		for (int i = 0; i < 36; i++)
 		{
-			if (s[i] != '-')
-				return false;
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+			{
+				if (value[i] != '-')
+					return NULL;
+			}
+			else if (!isxdigit((unsigned char) value[i]))
+				return NULL;
 		}
-		else if (!isxdigit((unsigned char) s[i]))
+		return pstrdup(value);
+	}
+	if (len == 32)
+	{
+		for (int i = 0; i < 32; i++)
+			if (!isxdigit((unsigned char) value[i]))
+				return NULL;
+		return psprintf("%.8s-%.4s-%.4s-%.4s-%.12s", value, value + 8,
+						value + 12, value + 16, value + 20);
+	}
+	return NULL;
+}
+
+/*
+ * An email address in the shape the document's "email" format takes (and
+ * Prism checks): a local part of the characters RFC 5322 allows unquoted,
+ * "@", and a domain of dot-separated labels of letters, digits and inner
+ * hyphens.
+ */
+static bool
+cf_is_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	const char *p;
+	int			label = 0;
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
+		return false;
+	for (p = s; p < at; p++)
+	{
+		if (!isalnum((unsigned char) *p) && strchr(".!#$%&'*+/=?^_`{|}~-", *p) == NULL)
 			return false;
 	}
-	return s[36] == '\0';
+	for (p = at + 1; *p; p++)
+	{
+		if (*p == '.')
+		{
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+		}
+		else if (isalnum((unsigned char) *p) || (*p == '-' && label > 0))
+		{
+			if (++label > 63)
+				return false;
+		}
+		else
+			return false;
+	}
+	return label > 0 && p[-1] != '-';
 }
 
 /*

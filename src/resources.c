@@ -253,7 +253,7 @@ static const CfFilterDef audit_filters[] = {
 	CF_AUDIT_FILTER("action_type", audit_action_types, 0),
 	CF_AUDIT_FILTER("action_result", audit_action_results, 0),
 	CF_AUDIT_FILTER("actor_id", NULL, 0),
-	CF_AUDIT_FILTER("actor_email", NULL, 0),
+	CF_AUDIT_FILTER("actor_email", NULL, CF_FLT_EMAIL),
 	CF_AUDIT_FILTER("actor_type", audit_actor_types, 0),
 	CF_AUDIT_FILTER("actor_context", audit_actor_contexts, 0),
 	CF_AUDIT_FILTER("actor_ip_address", NULL, CF_FLT_IPV4),
