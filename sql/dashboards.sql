@@ -212,6 +212,15 @@ BEGIN
 END $$;
 SELECT pg_temp.filter_check(col, val, op) FROM filter_cases, (VALUES ('='), ('<>')) o(op)
  ORDER BY col, op;
+-- a status code is at most three digits: any other number matches no row
+-- (=, no request) or excludes nothing (<>, not sent)
+EXPLAIN (COSTS OFF)
+SELECT id FROM organization_audit_logs
+ WHERE action_time >= '2026-01-01' AND raw_status_code = 2147483647;
+EXPLAIN (COSTS OFF)
+SELECT id FROM organization_audit_logs
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' AND action_time >= '2026-01-01'
+   AND action_time < '2026-02-01' AND raw_status_code NOT IN (-1, 403, 1000);
 \! python3 emulator/ctl.py clear
 SELECT count(*) FROM organization_audit_logs
  WHERE organization_id = '2qcqt9edex1pj0n560wir7mr6038u3mi'
@@ -465,6 +474,33 @@ SELECT count(*) FROM organization_usage
  WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
    AND charge_period_start >= now() - interval '3 days';
 \! python3 emulator/ctl.py log | sed "s/from=$(date -u -d '3 days ago' +%F)/from=<3 days ago>/; s/to=$(date -u +%F)/to=<today>/"
+-- any other condition on charge_period_start needs a bound the API can
+-- take: without one the API's default month would hide the other rows
+SELECT count(*) FROM organization_usage
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+   AND date_trunc('day', charge_period_start) = '2026-02-14';
+-- a bound from the outer side of a join is sent, per outer row
+CREATE TEMP TABLE periods (lo timestamptz, hi timestamptz);
+INSERT INTO periods VALUES ('2026-03-20', '2026-03-22'), ('2026-03-25', '2026-03-26');
+\! python3 emulator/ctl.py clear
+SELECT p.lo, count(*) FROM periods p
+  JOIN organization_usage u ON u.charge_period_start >= p.lo AND u.charge_period_start < p.hi
+ WHERE u.organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' GROUP BY 1 ORDER BY 1;
+\! python3 emulator/ctl.py log | LC_ALL=C sort
+SELECT p.lo, count(*) FROM periods p
+  JOIN want_usage u ON u.charge_period_start >= p.lo AND u.charge_period_start < p.hi
+ WHERE u.organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' GROUP BY 1 ORDER BY 1;
+\! python3 emulator/ctl.py clear
+SELECT p.lo, count(a.id) FROM periods p
+ CROSS JOIN LATERAL (SELECT * FROM organization_audit_logs a
+                      WHERE a.organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+                        AND a.action_time >= p.lo) a
+ GROUP BY 1 ORDER BY 1;
+\! python3 emulator/ctl.py log | LC_ALL=C sort | sed "s/before=$(date -u -d tomorrow +%F)/before=<tomorrow>/"
+SELECT p.lo, count(a.id) FROM periods p
+  JOIN want_audit a ON a.organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'
+                   AND a.action_time >= p.lo
+ GROUP BY 1 ORDER BY 1;
 -- an unknown organization answers an empty list: no row, no error
 SELECT count(*) FROM organization_usage
  WHERE organization_id = 'nosuchorganization00000000000000'

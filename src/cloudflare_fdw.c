@@ -107,6 +107,7 @@ typedef struct CfRelInfo
 	Oid			relid;
 	List	   *pushed;			/* CfPushedFilter * of baserestrictinfo */
 	List	   *local;			/* RestrictInfos only checked locally */
+	bool		window_used;	/* a condition reads the window's column */
 	double		requests;		/* estimated requests of an unparameterized scan */
 	double		remote_rows;	/* rows the API returns to it */
 } CfRelInfo;
@@ -232,7 +233,7 @@ static char *cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f,
 								   List *raw, int exprno);
 static void cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 							  const CfResource *res, List *pushed,
-							  bool pushdown);
+							  bool pushdown, bool window_used);
 static void cf_describe_request(const CfResource *res, List *pushed,
 								int page_size, int order, bool desc,
 								char **request, char **fanout,
@@ -335,6 +336,7 @@ cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		info->local = baserel->baserestrictinfo;
 	cf_check_filter_only_columns(root, baserel, info->res, info->pushed,
 								 baserel->baserestrictinfo);
+	info->window_used = cf_window_used(root, baserel, info->res);
 
 	cf_estimate(root, baserel, info, info->pushed, &info->requests,
 				&info->remote_rows);
@@ -504,7 +506,7 @@ cloudflareGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		info->remote_rows * (CF_ROW_COST + cpu_tuple_cost) +
 		info->remote_rows * cpu_operator_cost *
 		list_length(baserel->baserestrictinfo);
-	if (cf_missing_required(info->res, info->pushed) != NULL)
+	if (cf_missing_required(info->res, info->pushed, info->window_used) != NULL)
 	{
 		startup += CF_UNUSABLE_COST;
 		total += CF_UNUSABLE_COST;
@@ -595,7 +597,10 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 		if (!cf_clause_is_pushable(root, baserel, info->res, rinfo->clause,
 								   outer, &f))
 			continue;
-		if (info->res->filters[f.filter].op != CF_OP_EQ)
+		/* an equality, or a time window's bound from the outer row */
+		if (info->res->filters[f.filter].op != CF_OP_EQ &&
+			info->res->filters[f.filter].op != CF_OP_LOWER &&
+			info->res->filters[f.filter].op != CF_OP_UPPER)
 			continue;
 		ppis = list_append_unique_ptr(ppis,
 									  get_baserel_parampathinfo(root, baserel,
@@ -620,7 +625,7 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 		total = CF_STARTUP_COST + requests * CF_REQUEST_COST +
 			rows * (CF_ROW_COST + cpu_tuple_cost);
 		startup = CF_STARTUP_COST + CF_REQUEST_COST;
-		if (cf_missing_required(info->res, pushed) != NULL)
+		if (cf_missing_required(info->res, pushed, info->window_used) != NULL)
 		{
 			startup += CF_UNUSABLE_COST;
 			total += CF_UNUSABLE_COST;
@@ -698,7 +703,8 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		filters = lappend(filters, list_make4_int(f->filter, exprno, f->like,
 												  f->bound));
 	}
-	cf_check_required(root, baserel, res, pushed, info->opts.pushdown);
+	cf_check_required(root, baserel, res, pushed, info->opts.pushdown,
+					  info->window_used);
 
 	/* Columns to convert: the output and every clause (all are rechecked). */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
@@ -813,9 +819,10 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
  */
 static void
 cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
-				  const CfResource *res, List *pushed, bool pushdown)
+				  const CfResource *res, List *pushed, bool pushdown,
+				  bool window_used)
 {
-	const CfFilterDef *def = cf_missing_required(res, pushed);
+	const CfFilterDef *def = cf_missing_required(res, pushed, window_used);
 	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
 	const char *example;
 
@@ -829,11 +836,15 @@ cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 			 errmsg("a scan of foreign table \"%s\" needs a condition on %s",
 					get_rel_name(rte->relid), def->column),
-			 def->op == CF_OP_LOWER
-			 ? errdetail("The Cloudflare API requires %s%s%s for GET %s; it comes from a lower bound on %s (>=, >, = or BETWEEN) with a constant, a parameter or a stable expression.",
-						 res->window->lower_param,
-						 (def->flags & CF_FLT_REQUIRED) ? " and " : " with ",
-						 res->window->upper_param, res->list_path, def->column)
+			 def->op == CF_OP_LOWER && (def->flags & CF_FLT_REQUIRED)
+			 ? errdetail("The Cloudflare API requires %s and %s for GET %s; they come from a lower bound on %s (>=, >, = or BETWEEN) with a constant, a parameter, a stable expression or a value from a join.",
+						 res->window->lower_param, res->window->upper_param,
+						 res->list_path, def->column)
+			 : def->op == CF_OP_LOWER
+			 ? errdetail("Without %s and %s the Cloudflare API answers its default window (%s), and a condition on %s would be checked on those rows only; they come from a lower bound on %s (>=, >, = or BETWEEN) with a constant, a parameter, a stable expression or a value from a join.",
+						 res->window->lower_param, res->window->upper_param,
+						 res->window->default_text ? res->window->default_text : "",
+						 def->column, def->column)
 			 : errdetail("The Cloudflare API requires it for GET %s, from \"%s = value\" with a constant, a parameter or a join.",
 						 res->list_path, def->column),
 			 pushdown
@@ -1241,7 +1252,8 @@ cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
 	}
 	if (frags == NIL)
 	{
-		*windows = w->default_text ? (char *) w->default_text : "";
+		*windows = w->default_text
+			? psprintf("the API's default window: %s", w->default_text) : "";
 		return "";
 	}
 	line = cf_window_describe(res, frags);

@@ -135,6 +135,7 @@ typedef enum CfFilterOp
 #define CF_FLT_UUID				0x40	/* the document's format: uuid */
 #define CF_FLT_IPV4				0x80	/* sent only for an IPv4 address */
 #define CF_FLT_EMAIL			0x100	/* the document's format: email */
+#define CF_FLT_HTTP_STATUS		0x200	/* an HTTP status: at most 3 digits */
 
 typedef struct CfFilterDef
 {
@@ -314,7 +315,9 @@ extern bool cf_like_filter(const CfResource *res, int prefix_filter,
 						   const char *pattern, int like,
 						   int *filter, char **literal);
 extern const CfFilterDef *cf_missing_required(const CfResource *res,
-											  List *pushed);
+											  List *pushed, bool window_used);
+extern bool cf_window_used(PlannerInfo *root, RelOptInfo *baserel,
+						   const CfResource *res);
 extern void cf_check_filter_only_columns(PlannerInfo *root, RelOptInfo *baserel,
 										 const CfResource *res, List *pushed,
 										 List *clauses);

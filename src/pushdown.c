@@ -678,10 +678,14 @@ cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
  * cf_missing_required
  *		The first filter the API needs that none of the pushed filters is
  *		(a path id, a window's start, ...), or NULL.  A window's end needs
- *		its start too: the API takes both dates or neither.
+ *		its start too: the API takes both dates or neither.  So does any
+ *		other condition on the window's column (window_used): without a
+ *		start the API reads its default window (the usage: this month), and
+ *		the condition, checked on those rows only, would silently miss the
+ *		rest.
  */
 const CfFilterDef *
-cf_missing_required(const CfResource *res, List *pushed)
+cf_missing_required(const CfResource *res, List *pushed, bool window_used)
 {
 	bool		has_upper = false;
 	bool		has_lower = false;
@@ -700,7 +704,7 @@ cf_missing_required(const CfResource *res, List *pushed)
 		bool		found = false;
 
 		if (!(def->flags & CF_FLT_REQUIRED) &&
-			!(def->op == CF_OP_LOWER && has_upper))
+			!(def->op == CF_OP_LOWER && (has_upper || window_used)))
 			continue;
 		foreach(lc, pushed)
 		{
@@ -713,6 +717,71 @@ cf_missing_required(const CfResource *res, List *pushed)
 			return def;
 	}
 	return NULL;
+}
+
+/* Whether a clause reads the column of relid that is the window's. */
+static bool
+cf_clause_reads_window(Node *clause, Index varno, Oid relid,
+					   const CfResource *res)
+{
+	Bitmapset  *attrs = NULL;
+	int			x = -1;
+
+	pull_varattnos(clause, varno, &attrs);
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+		const CfColumnDef *col;
+
+		if (attnum <= 0)
+			continue;
+		col = cf_attr_resource_column(relid, attnum, res);
+		if (col && strcmp(col->name, res->window->column) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * cf_window_used
+ *		Whether any condition of the query reads the window's column of
+ *		baserel: a restriction, a join clause, or an equivalence (a join on
+ *		equal times).  See cf_missing_required.
+ */
+bool
+cf_window_used(PlannerInfo *root, RelOptInfo *baserel, const CfResource *res)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	ListCell   *lc;
+
+	if (res->window == NULL)
+		return false;
+	foreach(lc, baserel->baserestrictinfo)
+		if (cf_clause_reads_window((Node *) lfirst_node(RestrictInfo, lc)->clause,
+								   baserel->relid, rte->relid, res))
+			return true;
+	foreach(lc, baserel->joininfo)
+		if (cf_clause_reads_window((Node *) lfirst_node(RestrictInfo, lc)->clause,
+								   baserel->relid, rte->relid, res))
+			return true;
+	foreach(lc, root->eq_classes)
+	{
+		EquivalenceClass *ec = (EquivalenceClass *) lfirst(lc);
+		ListCell   *mc;
+
+		if (list_length(ec->ec_members) < 2)
+			continue;
+		foreach(mc, ec->ec_members)
+		{
+			EquivalenceMember *em = (EquivalenceMember *) lfirst(mc);
+
+			if (bms_is_member(baserel->relid, em->em_relids) &&
+				cf_clause_reads_window((Node *) em->em_expr, baserel->relid,
+									   rte->relid, res))
+				return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -843,6 +912,12 @@ cf_judge_value(const CfResource *res, const CfFilterDef *def,
 	{
 		*why = psprintf("%s \"%s\" is not a UUID, as every one is", def->column,
 						value);
+		return CF_VALUE_NO_MATCH;
+	}
+	if ((def->flags & CF_FLT_HTTP_STATUS) &&
+		(strlen(value) > 3 || strspn(value, "0123456789") != strlen(value)))
+	{
+		*why = psprintf("%s %s is no HTTP status code", def->column, value);
 		return CF_VALUE_NO_MATCH;
 	}
 	if ((def->flags & CF_FLT_EMAIL) && !cf_is_email(value))

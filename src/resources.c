@@ -264,7 +264,7 @@ static const CfFilterDef audit_filters[] = {
 	CF_AUDIT_FILTER("resource_product", NULL, 0),
 	CF_AUDIT_FILTER("raw_method", NULL, 0),
 	CF_AUDIT_FILTER("raw_uri", NULL, 0),
-	CF_AUDIT_FILTER("raw_status_code", NULL, 0),
+	CF_AUDIT_FILTER("raw_status_code", NULL, CF_FLT_HTTP_STATUS),
 	CF_AUDIT_FILTER("raw_cf_ray_id", NULL, 0),
 };
 
@@ -347,7 +347,7 @@ static const CfWindowDef usage_window = {
 	.upper_param = "to",
 	.upper_inclusive = true,
 	.max_days = 31,
-	.default_text = "the API's default window: the current month to today (UTC)",
+	.default_text = "the current month to today, UTC",
 };
 
 /* ---------------------------------------------------------------------
