@@ -22,6 +22,7 @@ Prints a Markdown report; --md and --json write it too.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -188,6 +189,7 @@ IMPORT FOREIGN SCHEMA cloudflare FROM SERVER dash INTO public;
     finally:
         emu.stop()
         psql("DROP DATABASE IF EXISTS %s WITH (FORCE);\n" % DB, db="postgres", check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
     out = ["# Dashboard refreshes", "",
            "`make bench-dashboard` on %s; PostgreSQL %s; response cache %s; %s." %
