@@ -247,8 +247,9 @@ static const CfColumnDef audit_history_columns[] = {
 static const CfFilterDef audit_filters[] = {
 	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
 	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
-	{"action_time", CF_OP_LOWER, "since", NULL, NULL, CF_FLT_REQUIRED},
-	{"action_time", CF_OP_UPPER, "before", NULL, NULL, 0},
+	/* the window's bounds: its parameters are the window's (audit_window) */
+	{"action_time", CF_OP_LOWER, NULL, NULL, NULL, CF_FLT_REQUIRED},
+	{"action_time", CF_OP_UPPER, NULL, NULL, NULL, 0},
 	CF_AUDIT_FILTER("id", NULL, CF_FLT_NONEMPTY),
 	CF_AUDIT_FILTER("action_type", audit_action_types, 0),
 	CF_AUDIT_FILTER("action_result", audit_action_results, 0),
@@ -273,8 +274,8 @@ static const CfFilterDef audit_history_filters[] = {
 	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
 	{"source_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH_ID | CF_FLT_REQUIRED | CF_FLT_UUID},
 	{"source_action_time", CF_OP_EQ, "action_time", NULL, NULL, CF_FLT_REQUIRED},
-	{"action_time", CF_OP_LOWER, "since", NULL, NULL, CF_FLT_REQUIRED},
-	{"action_time", CF_OP_UPPER, "before", NULL, NULL, 0},
+	{"action_time", CF_OP_LOWER, NULL, NULL, NULL, CF_FLT_REQUIRED},
+	{"action_time", CF_OP_UPPER, NULL, NULL, NULL, 0},
 };
 
 static const CfWindowDef audit_window = {
@@ -337,8 +338,9 @@ static const CfColumnDef usage_columns[] = {
 static const CfFilterDef usage_filters[] = {
 	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
 	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
-	{"charge_period_start", CF_OP_LOWER, "from", NULL, NULL, 0},
-	{"charge_period_start", CF_OP_UPPER, "to", NULL, NULL, 0},
+	/* the window's bounds: its parameters are the window's (usage_window) */
+	{"charge_period_start", CF_OP_LOWER, NULL, NULL, NULL, 0},
+	{"charge_period_start", CF_OP_UPPER, NULL, NULL, NULL, 0},
 };
 
 static const CfWindowDef usage_window = {
