@@ -110,6 +110,65 @@ SELECT count(*) FROM organizations WHERE name = 'nobody 1';
 SELECT count(*) FROM organizations WHERE name = 'nobody 300';
 \! python3 emulator/ctl.py log
 
+-- One statement's pages (cache_ttl 0 here): two scans of one statement
+-- that send the same request share its answer (a scan of organizations and
+-- the organizations list of a fan-out too); another credential's scan in
+-- the same statement sends its own; a write makes the statement's later
+-- reads ask again; request_cache_bytes 0 turns the sharing off.
+CREATE SERVER cf_stmt FOREIGN DATA WRAPPER cloudflare_fdw
+  OPTIONS (api_url :'cf_api_url', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cf_stmt
+  OPTIONS (api_email 'user@example.com', api_key '144c9defac04969c7bfad8efaa8ea194');
+CREATE USER MAPPING FOR cf_cache_other SERVER cf_stmt OPTIONS (api_token 'test-token');
+CREATE SCHEMA cf_stmt;
+IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cf_stmt INTO cf_stmt;
+SET search_path = cf_stmt, public;
+\! python3 emulator/ctl.py dump organizations --jsonl | wc -l
+\! python3 emulator/ctl.py clear
+SELECT (SELECT count(name) FROM organizations) AS a,
+       (SELECT count(id) FROM organizations) AS b;
+\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py dump members --jsonl | wc -l
+\! python3 emulator/ctl.py clear
+SELECT count(DISTINCT o.id) AS organizations, count(m.id) AS members
+  FROM organizations o JOIN organization_members m ON m.organization_id = o.id;
+-- the organizations list once, then one request per organization
+\! python3 emulator/ctl.py log | grep -c '^GET /organizations?'
+\! python3 emulator/ctl.py log | grep -c '^GET /organizations/[a-z0-9]*/members?page_size=1000$'
+-- a view owned by another role reads with that role's user mapping
+GRANT USAGE ON SCHEMA cf_stmt TO cf_cache_other;
+GRANT USAGE ON FOREIGN SERVER cf_stmt TO cf_cache_other;
+GRANT SELECT ON organizations TO cf_cache_other;
+CREATE VIEW other_organizations AS SELECT name FROM organizations;
+ALTER VIEW other_organizations OWNER TO cf_cache_other;
+\! python3 emulator/ctl.py clear
+SELECT (SELECT count(name) FROM organizations) AS mine,
+       (SELECT count(name) FROM other_organizations) AS theirs;
+\! python3 emulator/ctl.py log
+-- a write in the statement: the read after it is sent again, and sees it
+\! python3 emulator/ctl.py clear
+WITH before AS MATERIALIZED (SELECT count(name) AS n FROM organizations),
+     ins AS (INSERT INTO organizations (name)
+             SELECT 'statement pages ' || n FROM before RETURNING id)
+SELECT (SELECT n FROM before) AS before, (SELECT count(*) FROM ins) AS inserted,
+       (SELECT count(name) FROM organizations) AS after;
+\! python3 emulator/ctl.py log
+\! python3 emulator/ctl.py dump organizations --jsonl | wc -l
+-- off
+ALTER SERVER cf_stmt OPTIONS (ADD request_cache_bytes '0');
+\! python3 emulator/ctl.py clear
+SELECT (SELECT count(name) FROM organizations) AS a,
+       (SELECT count(id) FROM organizations) AS b;
+\! python3 emulator/ctl.py log
+DROP VIEW other_organizations;
+REVOKE ALL ON organizations FROM cf_cache_other;
+REVOKE ALL ON SCHEMA cf_stmt FROM cf_cache_other;
+REVOKE ALL ON FOREIGN SERVER cf_stmt FROM cf_cache_other;
+DROP USER MAPPING FOR cf_cache_other SERVER cf_stmt;
+DROP SERVER cf_stmt CASCADE;
+DROP SCHEMA cf_stmt;
+SET search_path = cf_cache, public;
+
 -- clean up
 SELECT cloudflare_fdw_cache_clear() >= 0 AS emptied;
 \! python3 emulator/ctl.py reset

@@ -487,10 +487,14 @@ cf_cache_forget(Oid server)
 	return n;
 }
 
-/* A write's server: its pages go (cf_cache_forget). */
+/*
+ * A write through conn: its server's pages go (cf_cache_forget), and so do
+ * the pages the running statements fetched through conn (stmtcache.c).
+ */
 void
 cf_cache_forget_connection(CfConnection *conn)
 {
+	cf_stmt_cache_forget(conn);
 	cf_cache_forget(conn->server_oid);
 }
 

@@ -176,13 +176,12 @@ typedef struct CfScanState
 	MemoryContext temp_cxt;		/* one tuple's values */
 
 	/*
-	 * Pages already fetched in this statement, by request path: a rescan
-	 * (the inner side of a nested loop) that sends the same request again
-	 * is answered from here, within request_cache_bytes.
+	 * Pages this statement already fetched through the same connection,
+	 * by request path (stmtcache.c): a rescan, another scan of the same
+	 * statement or a fan-out's organizations list that sends a request
+	 * again is answered from there, within request_cache_bytes.
 	 */
-	HTAB	   *cache;
-	MemoryContext cache_cxt;
-	int64		cache_bytes;
+	CfStmtCache *pages;
 
 	int64		sent;			/* requests of all (re)scans, retries not counted */
 	int64		budget_used;	/* requests of this (re)scan */
@@ -255,7 +254,6 @@ static void cf_stream_response(CfScanState *st, CfStream *s);
 static void cf_check_budget(CfScanState *st, int more);
 static void cf_execute_cached(CfScanState *st, CfRequest **reqs, int n);
 static bool cf_response_cache_get(CfScanState *st, CfRequest *req);
-static void cf_cache_free(void *arg);
 static void cf_store_row(CfScanState *st, const char *scope, CfPage *page,
 						 CfSpan item, TupleTableSlot *slot);
 static char *cf_page_id_text(CfPage *page, CfSpan value);
@@ -1930,28 +1928,6 @@ cf_check_budget(CfScanState *st, int more)
 				 : errhint("Add a filter the API can apply, or raise the max_requests option.")));
 }
 
-/* An entry of the rescan cache. */
-#define CF_CACHE_KEY_LEN 1024
-typedef struct CfCacheEntry
-{
-	char		path[CF_CACHE_KEY_LEN];	/* hash key */
-	int			status;
-	CfPage	   *page;			/* a copy in cache_cxt, or NULL */
-	int64		body_bytes;
-} CfCacheEntry;
-
-/*
- * Forgets the cache when its context goes (the hash table and the pages
- * are all in cache_cxt).
- */
-static void
-cf_cache_free(void *arg)
-{
-	CfScanState *st = (CfScanState *) arg;
-
-	st->cache = NULL;
-}
-
 /*
  * cf_response_cache_get
  *		Answers a page request from the response cache when it holds the
@@ -1994,10 +1970,12 @@ cf_response_cache_get(CfScanState *st, CfRequest *req)
 
 /*
  * cf_execute_cached
- *		Runs the requests of one round, answering from the rescan cache
- *		those this statement already sent, and caching the new answers
- *		while they fit.  A cached answer's page is borrowed: the cache
- *		keeps it until the end of the statement.
+ *		Runs the requests of one round, answering from the statement's
+ *		pages (stmtcache.c) those it already sent through this connection,
+ *		then from the response cache (cache_ttl), and keeping the new
+ *		answers for the rest of the statement while they fit.  A page
+ *		from the statement's pages is borrowed: they keep it until the
+ *		statement ends.
  */
 static void
 cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
@@ -2005,19 +1983,12 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 	CfRequest **miss = palloc(sizeof(CfRequest *) * n);
 	int			nmiss = 0;
 
+	if (st->opts.request_cache_bytes > 0)
+		st->pages = cf_stmt_cache(st->query_cxt, st->conn, false);
 	for (int i = 0; i < n; i++)
 	{
-		CfCacheEntry *e = NULL;
-
-		if (st->cache && strlen(reqs[i]->path) < CF_CACHE_KEY_LEN)
-			e = hash_search(st->cache, reqs[i]->path, HASH_FIND, NULL);
-		if (e)
-		{
-			reqs[i]->status = e->status;
-			reqs[i]->page = e->page;
-			reqs[i]->body_bytes = e->body_bytes;
+		if (cf_stmt_cache_get(st->pages, reqs[i]))
 			st->stats.cache_hits++;
-		}
 		else
 			miss[nmiss++] = reqs[i];
 	}
@@ -2056,43 +2027,9 @@ cf_execute_cached(CfScanState *st, CfRequest **reqs, int n)
 
 	if (st->opts.request_cache_bytes <= 0)
 		return;
-	if (st->cache == NULL)
-	{
-		HASHCTL		ctl;
-		MemoryContextCallback *cb;
-
-		st->cache_cxt = AllocSetContextCreate(st->query_cxt,
-											  "cloudflare_fdw rescan cache",
-											  ALLOCSET_DEFAULT_SIZES);
-		cb = MemoryContextAlloc(st->cache_cxt, sizeof(MemoryContextCallback));
-		cb->func = cf_cache_free;
-		cb->arg = st;
-		ctl.keysize = CF_CACHE_KEY_LEN;
-		ctl.entrysize = sizeof(CfCacheEntry);
-		ctl.hcxt = st->cache_cxt;
-		st->cache = hash_create("cloudflare_fdw rescan cache", 64, &ctl,
-								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		MemoryContextRegisterResetCallback(st->cache_cxt, cb);
-	}
+	st->pages = cf_stmt_cache(st->query_cxt, st->conn, true);
 	for (int i = 0; i < nmiss; i++)
-	{
-		CfRequest  *r = miss[i];
-		int64		cost = r->body_bytes +
-			(r->page ? (int64) sizeof(CfSpan) * r->page->nitems : 0);
-		CfCacheEntry *e;
-		bool		found;
-
-		if (strlen(r->path) >= CF_CACHE_KEY_LEN ||
-			st->cache_bytes + cost > st->opts.request_cache_bytes)
-			continue;
-		e = hash_search(st->cache, r->path, HASH_ENTER, &found);
-		if (found)
-			continue;
-		e->status = r->status;
-		e->body_bytes = r->body_bytes;
-		e->page = r->page ? cf_page_copy(r->page, st->cache_cxt) : NULL;
-		st->cache_bytes += cost;
-	}
+		cf_stmt_cache_put(st->pages, miss[i], st->opts.request_cache_bytes);
 }
 
 /*

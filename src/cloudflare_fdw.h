@@ -471,6 +471,20 @@ extern bool cf_failure_has_code(const CfFailureRecord *rec, int code);
 extern char *cf_url_escape(const char *s);
 
 /* ----------------------------------------------------------------------
+ * stmtcache.c: the pages one statement already fetched, by connection.
+ * ----------------------------------------------------------------------
+ */
+
+typedef struct CfStmtCache CfStmtCache;
+
+extern CfStmtCache *cf_stmt_cache(MemoryContext query_cxt, CfConnection *conn,
+								  bool create);
+extern bool cf_stmt_cache_get(CfStmtCache *sc, CfRequest *req);
+extern void cf_stmt_cache_put(CfStmtCache *sc, const CfRequest *req,
+							  int64 limit);
+extern void cf_stmt_cache_forget(CfConnection *conn);
+
+/* ----------------------------------------------------------------------
  * page.c: a scan's pages read in place, without a json-c tree.
  * ----------------------------------------------------------------------
  */
