@@ -12,7 +12,11 @@ the runs of the full-scan group are interleaved so that background load
 spreads over all of them):
   0. the emulator's own pages/s on the main data set (cold, then cached);
   1. the FDW: COPY (SELECT * FROM organizations) TO '/dev/null', and
-     SELECT count(*) (which converts no column);
+     SELECT count(*) (which converts no column); and the two references
+     that bound it from below: the transfer alone (the same page URLs
+     fetched by one curl process over one keep-alive connection, bodies
+     discarded) and PostgreSQL's own COPY of the same rows from a local
+     table;
   2. the floor: bench/build/floor (libcurl + json-c, keep-alive, every field);
   3. without the FDW: a plpython3u set-returning function (urllib + json),
      and COPY ... FROM PROGRAM (one curl per page) into jsonb, then
@@ -54,6 +58,7 @@ ROOT = os.path.dirname(HERE)
 EMULATOR = os.path.join(ROOT, "emulator", "cf_emulator.py")
 TOKEN = "test-token"
 DB = "cf_bench"
+LOCAL_TABLE = "local_organizations"   # 1d: the foreign table's rows, stored locally
 
 sys.path.insert(0, HERE)
 import profile_split  # noqa: E402  (bench/profile_split.py)
@@ -338,9 +343,14 @@ class Bench:
     def full_scan(self):
         n = self.main_orgs
         res = {k: [] for k in ("floor", "floor_cpu", "fdw_copy", "fdw_copy_cpu", "fdw_count",
-                               "fdw_count_cpu", "plpy", "curl", "curl_load", "curl_select")}
+                               "fdw_count_cpu", "transfer", "transfer_wall", "local_copy",
+                               "local_copy_cpu", "plpy", "curl", "curl_load", "curl_select")}
         # one unmeasured FDW scan: the extension's first load, caches
         psql("COPY (SELECT * FROM cf.organizations) TO '/dev/null';\n")
+        # the two references below the FDW (1c, 1d): the page URLs the FDW
+        # follows, and the same rows in a local table
+        self.page_list()
+        self.local_table()
         for r in range(self.runs):
             log("full scan, run %d of %d" % (r + 1, self.runs))
             # the floor
@@ -367,6 +377,18 @@ class Bench:
             res["fdw_count"].append(times_ms(out)[0] / 1000)
             c = cpu_ticks(out)
             res["fdw_count_cpu"].append((c[1] - c[0]) / CLK_TCK)
+            # the transfer alone: the same pages, one curl, one connection
+            curl_total, wall = self.transfer_alone()
+            res["transfer"].append(curl_total)
+            res["transfer_wall"].append(wall)
+            # PostgreSQL's own COPY of the same rows from a local table,
+            # timed as 1a is
+            out = psql(CPU_SQL + "\\timing on\nCOPY (SELECT * FROM %s) TO '/dev/null';\n"
+                       "\\timing off\n" % LOCAL_TABLE + CPU_SQL)
+            self.check_copy(out, [n], "local COPY")
+            res["local_copy"].append(times_ms(out)[0] / 1000)
+            c = cpu_ticks(out)
+            res["local_copy_cpu"].append((c[1] - c[0]) / CLK_TCK)
             # plpython3u
             out = psql("\\timing on\nCOPY (SELECT * FROM bench_py_organizations('%s', '%s')) TO '/dev/null';\n"
                        % (self.main_url, TOKEN))
@@ -386,6 +408,105 @@ class Bench:
         for k, v in res.items():
             self.fig[k] = summary(v)
         self.fig["rows"] = n
+
+    def page_list(self):
+        """The URLs of every page of GET /organizations, in the order the FDW
+        requests them (src/cloudflare_fdw.c, cf_stream_request):
+        API_URL/organizations?page_size=N, then &page_token=<the previous
+        page's result_info.next_page_token>.  Found once, untimed, by
+        following the tokens over http.client.  The emulator's tokens are
+        deterministic (emulator/cf_emulator.py, make_token: base64 of a hash
+        of the path and filters plus the previous page's last key; no time,
+        no randomness), so the same list is valid for every run; each run
+        checks every page's status and size against this walk."""
+        u = urllib.parse.urlsplit(self.main_url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
+        headers = {"Authorization": "Bearer " + TOKEN, "Accept": "application/json"}
+        pages, tok, rows = [], None, 0
+        while True:
+            path = "%s/organizations?page_size=%d" % (u.path, self.cfg["main_page"])
+            if tok:
+                # base64url tokens: nothing to escape (the FDW's
+                # cf_url_escape leaves them as they are too)
+                path += "&page_token=" + urllib.parse.quote(tok, safe="")
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise Fail("emulator answered %d to %s" % (r.status, path))
+            doc = json.loads(body)
+            rows += len(doc["result"])
+            pages.append(("%s://%s%s" % (u.scheme, u.netloc, path), len(body)))
+            tok = (doc.get("result_info") or {}).get("next_page_token")
+            if not tok:
+                break
+            if len(pages) > 100000:
+                raise Fail("page tokens never end")
+        conn.close()
+        if rows != self.main_orgs:
+            raise Fail("the page walk found %d rows, not %d" % (rows, self.main_orgs))
+        self.pages = pages
+        # One curl invocation for every page: its config has one url/output
+        # pair per page; the options before them apply to every transfer.
+        self.transfer_cfg = os.path.join(self.work, "transfer.curl")
+        with open(self.transfer_cfg, "w") as f:
+            f.write('silent\nshow-error\nnoproxy = "*"\n'
+                    'header = "Authorization: Bearer %s"\nheader = "Accept: application/json"\n'
+                    'write-out = "%%{http_code} %%{size_download} %%{num_connects} %%{time_total}\\n"\n'
+                    % TOKEN)
+            for url, _ in pages:
+                f.write('url = "%s"\noutput = "/dev/null"\n' % url)
+        self.fig["transfer_pages"] = {"pages": len(pages), "bytes": sum(b for _, b in pages),
+                                      "tool": "curl -K (one process, one keep-alive connection)"}
+
+    def transfer_alone(self):
+        """1c: one curl process fetches every page of self.pages over one
+        keep-alive connection, bodies to /dev/null.  Returns (the sum of
+        curl's time_total over the pages: the 1c figure, from each request's
+        start to its last byte, the one connect included; the wall time of
+        the whole curl process, its start and exit included).  The process
+        start (exec, linking, OpenSSL's init) is left out of the figure as
+        psql's \\timing leaves the session start out of 1a and 1d.  Checks
+        each page's status and size and that curl connected once."""
+        t0 = time.perf_counter()
+        # -q first: no ~/.curlrc, only this config
+        p = subprocess.run(["curl", "-q", "-K", self.transfer_cfg], capture_output=True, text=True, timeout=600)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise Fail("curl (transfer alone) failed (exit %d): %s" % (p.returncode, p.stderr.strip()[-500:]))
+        lines = p.stdout.split("\n")[:-1]
+        if len(lines) != len(self.pages):
+            raise Fail("curl (transfer alone) made %d transfers, not %d" % (len(lines), len(self.pages)))
+        connects, total = 0, 0.0
+        for (url, size), line in zip(self.pages, lines):
+            code, got, nconn, t = line.split()
+            if code != "200" or int(got) != size:
+                raise Fail("curl (transfer alone): %s answered %s with %s bytes, expected 200 with %d"
+                           % (url, code, got, size))
+            connects += int(nconn)
+            total += float(t)
+        if connects != 1:
+            raise Fail("curl (transfer alone) opened %d connections, not 1" % connects)
+        return total, wall
+
+    def local_table(self):
+        """1d's table: the foreign table's rows and column types, loaded once
+        through the FDW (CREATE TABLE AS), frozen and analysed so that no
+        timed COPY sets hint bits, then read once untimed (shared buffers)."""
+        n = self.main_orgs
+        out = psql("SET client_min_messages = warning;\n"
+                   "DROP TABLE IF EXISTS %(t)s;\n"
+                   "CREATE TABLE %(t)s AS SELECT * FROM cf.organizations;\n"
+                   "VACUUM (FREEZE, ANALYZE) %(t)s;\n"
+                   "SELECT 'ROWS ' || count(*) FROM %(t)s;\n"
+                   "SELECT 'SIZE ' || pg_relation_size('%(t)s') || ' ' || pg_table_size('%(t)s');\n"
+                   "COPY (SELECT * FROM %(t)s) TO '/dev/null';\n" % {"t": LOCAL_TABLE})
+        got = re.findall(r"^ROWS ([0-9]+)$", out, re.M)
+        if got != [str(n)]:
+            raise Fail("local table has %s rows, not %d" % (got, n))
+        size = re.search(r"^SIZE ([0-9]+) ([0-9]+)$", out, re.M)
+        self.fig["local_table"] = {"table": LOCAL_TABLE, "rows": n,
+                                   "heap_bytes": int(size.group(1)), "table_bytes": int(size.group(2))}
 
     def floor(self, args):
         p = subprocess.run([self.a.floor] + args, capture_output=True, text=True, timeout=600)
@@ -487,6 +608,10 @@ class Bench:
             r = f["fdw_copy"]["median"] / f["floor"]["median"]
             add("FDW full scan (every column) vs the floor", r, "≤ 1.2 ×", r <= 1.2,
                 "%.2f × the floor" % r, "FDW COPY / floor")
+        if "fdw_copy" in f and "transfer" in f and "local_copy" in f:
+            r = f["fdw_copy"]["median"] / (f["transfer"]["median"] + f["local_copy"]["median"])
+            add("FDW full scan vs transfer + local COPY", r, "≤ 1.3 ×", r <= 1.3,
+                "%.2f × (1c + 1d)" % r, "FDW COPY / (transfer + local COPY)")
         if "fdw_copy" in f and "plpy" in f:
             r = f["plpy"]["median"] / f["fdw_copy"]["median"]
             add("FDW full scan vs the plpython3u function", r, "≥ 2.5 × faster", r >= 2.5,
@@ -563,6 +688,19 @@ class Bench:
             notes=per_row("fdw_copy", "fdw_copy_cpu") + " (backend)")
         row("1b", "FDW `SELECT count(*) FROM (SELECT FROM organizations OFFSET 0) s`", "fdw_count",
             notes=per_row("fdw_count", "fdw_count_cpu") + " (backend)")
+        tnote = per_row("transfer")
+        if "transfer" in f:
+            tp = f.get("transfer_pages", {})
+            tnote += "; %.1f MB; curl's time_total summed over the pages; the whole curl process " \
+                     "(start, transfers, exit) %.3f s" % (tp.get("bytes", 0) / 1e6, f["transfer_wall"]["median"])
+        row("1c", "transfer alone: one `curl -K` (the same page URLs), one keep-alive connection, "
+            "bodies to /dev/null (curl's `time_total` summed)", "transfer", notes=tnote)
+        lnote = per_row("local_copy", "local_copy_cpu") + " (backend)"
+        if "local_table" in f:
+            lnote += "; heap %.1f MB, %.1f MB with TOAST" % (f["local_table"]["heap_bytes"] / 1e6,
+                                                            f["local_table"]["table_bytes"] / 1e6)
+        row("1d", "local COPY: `COPY (SELECT * FROM %s) TO '/dev/null'` (same rows and column types)"
+            % LOCAL_TABLE, "local_copy", notes=lnote)
         row("2", "floor: bench/floor.c (libcurl + json-c, keep-alive, every field)", "floor",
             notes=per_row("floor", "floor_cpu"))
         row("3a", "plpython3u SRF (urllib + json, follows page tokens)", "plpy", notes=per_row("plpy"))
@@ -645,10 +783,11 @@ class Bench:
 
         scan = [(lbl, f[k]["median"], f[k]["min"], f[k]["max"]) for lbl, k in (
             ("floor (C)", "floor"), ("FDW COPY *", "fdw_copy"), ("FDW count(*)", "fdw_count"),
-            ("plpython3u", "plpy"), ("curl+jsonb", "curl")) if k in f]
+            ("transfer (curl)", "transfer"), ("local COPY", "local_copy"), ("plpython3u", "plpy"),
+            ("curl+jsonb", "curl")) if k in f]
         if scan:
             panels.append((write("scan", scan), "Full scan of %s organizations%s" % (
-                fmt_int(f.get("rows", 0)), sub("the floor", "plpython3u")), "seconds"))
+                fmt_int(f.get("rows", 0)), sub("the floor", "transfer", "plpython3u")), "seconds"))
         fan = [(lbl, f[k]["median"], f[k]["min"], f[k]["max"]) for lbl, k in (
             ("concurrency 1", "fan_c1"), ("concurrency 8", "fan_c8")) if k in f]
         if fan:
@@ -678,6 +817,10 @@ class Bench:
               "set yrange [0:*]", "unset key", "set xtics nomirror", "set offsets 0.5,0.5,0,0"]
         for path, title, unit in panels:
             gp.append("set title \"%s\"" % title.replace('"', "'"))
+            # the full scan's seven labels would overlap side by side
+            with open(path) as fh:
+                many = len(fh.readlines()) > 5
+            gp.append("set xtics rotate by 25 right" if many else "set xtics norotate")
             gp.append("set ylabel '%s'" % unit)
             gp.append("plot '%s' using 1:3:xtic(2) with boxes lc rgb '#4477aa', "
                       "'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0, "
@@ -705,7 +848,8 @@ class Bench:
             if a.mode == "profile":
                 self.step("7. profile of the full scan", self.profile)
                 return self.finish_profile()
-            self.step("1-3. full scan: FDW, floor, plpython3u, COPY FROM PROGRAM curl", self.full_scan)
+            self.step("1-3. full scan: FDW, transfer alone, local COPY, floor, plpython3u, "
+                      "COPY FROM PROGRAM curl", self.full_scan)
             self.step("4. fan-out, max_concurrency 1 and 8", self.fanout)
             self.step("5. memory: peak RSS after small and big scans", self.memory)
             self.step("6. time to first row vs one page", self.first_row)
