@@ -30,6 +30,7 @@
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
 #include "compat.h"
+#include "scan.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "funcapi.h"
@@ -63,34 +64,6 @@ PG_MODULE_MAGIC;
 /* Planner cost of a row (CF_STARTUP_COST and CF_REQUEST_COST: cloudflare_fdw.h). */
 #define CF_ROW_COST			0.01
 
-/* Organizations a fan-out is assumed to cover when nothing says better. */
-#define CF_FANOUT_ORGS		100.0
-
-/* Values of a runtime IN list (or scope list) the planner assumes. */
-#define CF_DEFAULT_IN_LIST	10.0
-
-/*
- * The most values of one IN list a request carries.  A longer list is sent
- * as several requests of this many values each (a hundred 32-character ids
- * make a query of about 4 kB; servers refuse URLs past 8 to 16 kB).
- */
-#define CF_IN_CHUNK			100
-
-/* Positions in a ForeignScan's fdw_private. */
-typedef enum CfScanPrivateIndex
-{
-	CfScanPrivateResource,		/* Integer: CfResourceId */
-	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like,
-								 * bound) */
-	CfScanPrivateRetrieved,		/* IntList of attnums to convert */
-	CfScanPrivatePageSize,		/* Integer */
-	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
-	CfScanPrivateRequest,		/* String: the request, for EXPLAIN */
-	CfScanPrivateFanout,		/* String: how it fans out, or "" */
-	CfScanPrivateEstRequests,	/* Integer: estimated requests per scan */
-	CfScanPrivatePushed,		/* String: the conditions sent, for EXPLAIN */
-	CfScanPrivateWindows		/* String: a window's requests, for EXPLAIN */
-} CfScanPrivateIndex;
 
 /*
  * The cost of a path that lacks a filter the API requires: never chosen
@@ -98,95 +71,6 @@ typedef enum CfScanPrivateIndex
  * that says what to add (cf_base_plan).
  */
 #define CF_UNUSABLE_COST	1.0e10
-
-/* Planner state of a foreign relation (baserel->fdw_private). */
-typedef struct CfRelInfo
-{
-	const CfResource *res;
-	CfOptions	opts;
-	Oid			relid;
-	List	   *pushed;			/* CfPushedFilter * of baserestrictinfo */
-	List	   *local;			/* RestrictInfos only checked locally */
-	bool		window_used;	/* a condition reads the window's column */
-	double		requests;		/* estimated requests of an unparameterized scan */
-	double		remote_rows;	/* rows the API returns to it */
-} CfRelInfo;
-
-/* One sequence of pages: a list endpoint with fixed filters, or one GET. */
-typedef struct CfStream
-{
-	char	   *path;			/* path?query without paging parameters */
-	char	   *scope;			/* organization id of the scope column */
-	bool		single;			/* one object, not a list */
-	bool		embedded;		/* rows are a field of each organization */
-	bool		done;
-	char	   *token;			/* next page_token */
-	int			page;			/* next page (page paging) */
-	uint64		last_edges;		/* its first and last items, hashed */
-	int64		pages;
-	CfRequest  *req;			/* the page being read */
-	CfPage	   *cur_page;		/* its text and index, or NULL */
-	CfSpan	   *items;			/* its items (single: the result object) */
-	int			nitems;
-	int			next;
-} CfStream;
-
-/* Executor state of a foreign scan. */
-typedef struct CfScanState
-{
-	Relation	rel;
-	const CfResource *res;
-	CfOptions	opts;
-	CfConnection *conn;
-
-	/* from the plan */
-	List	   *filters;		/* List of IntList */
-	List	   *value_states;	/* ExprState per fdw_exprs entry */
-	List	   *value_types;	/* result type OIDs of fdw_exprs */
-	int			page_size;
-	int			order;			/* index into res->orders, or -1 */
-	bool		order_desc;
-
-	/* conversion */
-	int			nconvs;
-	CfColumnConv *convs;
-	CfPathNode *paths;			/* the JSON paths of convs, as a tree */
-	CfColumnConv *current_conv; /* for the error context */
-	char	  **echo;			/* filter-only values per conv, or NULL */
-
-	/* request streams of the current (re)scan */
-	bool		started;		/* cf_scan_start ran */
-	bool		empty;			/* the filters cannot match anything */
-	bool		fanout;			/* streams come from the organizations list */
-	char	   *query;			/* "&a=b&c=d" filters, escaped */
-	char	   *lookup_id;
-	char	   *path_id;		/* the {id} of a list path (a history) */
-	List	   *windows;		/* "&since=..&before=.." per request, or NIL */
-	int			next_window;	/* of the scope being started */
-	List	   *scopes;			/* organization ids still to visit */
-	List	   *chunks;			/* list paths still to read (a long IN list) */
-	CfStream   *driver;			/* the organizations list of a fan-out */
-	CfStream  **active;
-	int			nactive;
-	int			cur;
-
-	MemoryContext query_cxt;	/* the executor's es_query_cxt */
-	MemoryContext scan_cxt;		/* streams; reset on rescan */
-	MemoryContext batch_cxt;	/* the pages of one round; reset per round */
-	MemoryContext temp_cxt;		/* one tuple's values */
-
-	/*
-	 * Pages this statement already fetched through the same connection,
-	 * by request path (stmtcache.c): a rescan, another scan of the same
-	 * statement or a fan-out's organizations list that sends a request
-	 * again is answered from there, within request_cache_bytes.
-	 */
-	CfStmtCache *pages;
-
-	int64		sent;			/* requests of all (re)scans, retries not counted */
-	int64		budget_used;	/* requests of this (re)scan */
-	CfStats		stats;
-} CfScanState;
 
 void		_PG_init(void);
 
@@ -212,10 +96,6 @@ static void cloudflareExplainForeignScan(ForeignScanState *node,
 static List *cloudflareImportForeignSchema(ImportForeignSchemaStmt *stmt,
 										   Oid serverOid);
 
-static ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
-								 Oid foreigntableid, ForeignPath *best_path,
-								 List *tlist, List *scan_clauses,
-								 Plan *outer_plan);
 static double cf_window_requests(const CfResource *res, List *pushed);
 static void cf_estimate(PlannerInfo *root, RelOptInfo *baserel,
 						CfRelInfo *info, List *pushed,
@@ -234,7 +114,8 @@ static void cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 							  const CfResource *res, List *pushed,
 							  bool pushdown, bool window_used);
 static void cf_describe_request(const CfResource *res, List *pushed,
-								int page_size, int order, bool desc,
+								int page_size, int org_page_size,
+								int order, bool desc,
 								char **request, char **fanout,
 								char **conditions, char **windows);
 static void cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc);
@@ -243,9 +124,6 @@ static char *cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
 								char **windows);
 static void cf_append_param(StringInfo buf, const char *name,
 							const char *value, bool escape);
-static List *cf_datum_values(Datum value, Oid type, bool is_array);
-static void cf_scan_start(CfScanState *st, ExprContext *econtext);
-static bool cf_fetch_round(CfScanState *st);
 static void cf_fetch_driver_page(CfScanState *st);
 static CfStream *cf_new_stream(CfScanState *st, const char *path,
 							   const char *scope, bool single);
@@ -648,20 +526,25 @@ cloudflareGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 {
 	/* a count(*) the API answers (count.c) */
 	if (IS_UPPER_REL(baserel))
-		return cf_count_plan(baserel, best_path, tlist, outer_plan);
+		return cf_count_plan(root, baserel, best_path, tlist, outer_plan);
 	return cf_base_plan(root, baserel, foreigntableid, best_path, tlist,
-						scan_clauses, outer_plan);
+						scan_clauses, outer_plan, false);
 }
 
-/* GetForeignPlan of a scan of the table itself. */
-static ForeignScan *
+/*
+ * cf_base_plan
+ *		GetForeignPlan of a scan of the table itself; with count, of the
+ *		scan a count(*) runs (count.c): no path of its own (best_path NULL),
+ *		pages of one item, no order.
+ */
+ForeignScan *
 cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			 ForeignPath *best_path, List *tlist, List *scan_clauses,
-			 Plan *outer_plan)
+			 Plan *outer_plan, bool count)
 {
 	CfRelInfo  *info = (CfRelInfo *) baserel->fdw_private;
 	const CfResource *res = info->res;
-	Relids		outer = best_path->path.param_info
+	Relids		outer = best_path && best_path->path.param_info
 		? best_path->path.param_info->ppi_req_outer : NULL;
 	List	   *pushed = NIL;
 	List	   *local = NIL;
@@ -734,13 +617,16 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	page_size = Max(Min(info->opts.page_size, res->max_page_size),
 					res->min_page_size);
+	if (count)
+		page_size = Max(1, res->min_page_size);
 
 	/*
 	 * An ORDER BY the API can produce is sent, so rows arrive in that
 	 * order, but PostgreSQL still sorts: the API's order of text under
 	 * case and collation rules is not documented.
 	 */
-	if (root->query_pathkeys != NIL && list_length(root->query_pathkeys) == 1 &&
+	if (!count &&
+		root->query_pathkeys != NIL && list_length(root->query_pathkeys) == 1 &&
 		bms_membership(root->all_baserels) == BMS_SINGLETON && info->opts.pushdown)
 	{
 		PathKey    *pk = linitial_node(PathKey, root->query_pathkeys);
@@ -777,16 +663,23 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * sort or join sits above the scan.  Paging still goes on for as long
 	 * as the executor asks for rows, so this only saves transfer.
 	 */
-	if (root->limit_tuples >= 0 && local == NIL && outer == NULL &&
+	if (!count && root->limit_tuples >= 0 && local == NIL && outer == NULL &&
 		root->query_pathkeys == NIL &&
 		bms_membership(root->all_baserels) == BMS_SINGLETON &&
 		root->parse->commandType == CMD_SELECT && root->parse->rowMarks == NIL)
 		page_size = Max(Min(page_size, (int) ceil(root->limit_tuples)),
 						res->min_page_size);
 
-	cf_describe_request(res, pushed, page_size, order_idx, desc,
+	/* a fan-out reads the organizations list as the scan does */
+	cf_describe_request(res, pushed, page_size,
+						Max(Min(info->opts.page_size,
+								cf_resource_by_id(CF_RES_ORGANIZATIONS)->max_page_size), 1),
+						order_idx, desc,
 						&request, &fanout, &conditions, &windows);
-	cf_estimate(root, baserel, info, pushed, &requests, &rows);
+	if (count)
+		cf_count_estimate(res, pushed, &requests, &rows);
+	else
+		cf_estimate(root, baserel, info, pushed, &requests, &rows);
 	if (strncmp(request, "no request", 10) == 0)
 		requests = 0;
 
@@ -975,11 +868,12 @@ cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
 /*
  * cf_describe_request
  *		The request a scan sends, for EXPLAIN ("GET /path?filters&paging"),
- *		and, for a scan that fans out over organizations, how it does.
+ *		and, for a scan that fans out over organizations, how it does: it
+ *		reads their list org_page_size at a time.
  */
 static void
 cf_describe_request(const CfResource *res, List *pushed, int page_size,
-					int order, bool desc, char **request, char **fanout,
+					int org_page_size, int order, bool desc, char **request, char **fanout,
 					char **conditions, char **windows)
 {
 	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
@@ -1173,8 +1067,7 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 
 	if (res->scope_column && !scoped && !lookup)
 	{
-		int			org_page = Min(page_size > 0 ? page_size : orgs->max_page_size,
-								   orgs->max_page_size);
+		int			org_page = org_page_size;
 
 		if (res->embedded_field)
 		{
@@ -1187,8 +1080,7 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 		}
 		else
 			appendStringInfo(&fan, "for each organization listed by GET %s?%s=%d",
-							 orgs->list_path, orgs->page_param,
-							 Min(org_page, orgs->max_page_size));
+							 orgs->list_path, orgs->page_param, org_page);
 	}
 
 	appendStringInfo(&out, "GET %s", path);
@@ -1324,7 +1216,7 @@ cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f, List *raw,
  * cf_datum_values
  *		The text values of a scalar or of each non-NULL array element.
  */
-static List *
+List *
 cf_datum_values(Datum value, Oid type, bool is_array)
 {
 	List	   *result = NIL;
@@ -1370,14 +1262,7 @@ static void
 cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
-	EState	   *estate = node->ss.ps.state;
 	List	   *priv = fsplan->fdw_private;
-	CfScanState *st;
-	Oid			userid;
-	ForeignTable *table;
-	List	   *retrieved;
-	ListCell   *lc;
-	int			i;
 
 	if (cf_is_count_plan(priv))
 	{
@@ -1387,9 +1272,30 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
+	/* The user whose mapping is used: the view owner's, as postgres_fdw. */
+	node->fdw_state = cf_scan_begin(node, priv, node->ss.ss_currentRelation,
+									cf_scan_user(fsplan, node->ss.ps.state));
+}
+
+/*
+ * cf_scan_begin
+ *		The executor state of a scan of rel described by priv (a base
+ *		plan's fdw_private) through userid's mapping: its conversions, its
+ *		value expressions (the node's fdw_exprs) and its memory.
+ */
+CfScanState *
+cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	CfScanState *st;
+	ForeignTable *table;
+	List	   *retrieved;
+	ListCell   *lc;
+	int			i;
+
 	st = palloc0(sizeof(CfScanState));
-	node->fdw_state = st;
-	st->rel = node->ss.ss_currentRelation;
+	st->rel = rel;
 	st->res = cf_resource_by_id(intVal(list_nth(priv, CfScanPrivateResource)));
 	cf_get_options(RelationGetRelid(st->rel), &st->opts);
 
@@ -1404,8 +1310,6 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 		st->order_desc = lsecond_int(order) != 0;
 	}
 
-	/* The user whose mapping is used: the view owner's, as postgres_fdw. */
-	userid = cf_scan_user(fsplan, estate);
 	table = GetForeignTable(RelationGetRelid(st->rel));
 	st->conn = cf_get_connection(GetForeignServer(table->serverid),
 								 GetUserMapping(userid, table->serverid));
@@ -1449,6 +1353,7 @@ cloudflareBeginForeignScan(ForeignScanState *node, int eflags)
 										 ALLOCSET_SMALL_SIZES);
 	st->active = palloc0(sizeof(CfStream *) * st->opts.max_concurrency);
 	st->cur = -1;
+	return st;
 }
 
 /*
@@ -1477,7 +1382,7 @@ cf_cmp_cstring(const ListCell *a, const ListCell *b)
  *		or dot-segment id) makes the scan empty without any request; a value
  *		the API would ignore (an empty name) is not sent.
  */
-static void
+void
 cf_scan_start(CfScanState *st, ExprContext *econtext)
 {
 	const CfResource *res = st->res;
@@ -1857,6 +1762,20 @@ cf_stream_response(CfScanState *st, CfStream *s)
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Cloudflare API response \"result\" is not an array"),
 				 errcontext("request: GET %s", req->path)));
+
+	/* a count reads the list's total, not its one item */
+	if (st->count_mode && !org_list)
+	{
+		if (page->total_size < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Cloudflare API response has no result_info.total_size to count"),
+					 errcontext("request: GET %s", req->path)));
+		s->total = page->total_size;
+		s->done = true;
+		return;
+	}
+
 	s->items = page->items;
 	s->nitems = page->nitems;
 
@@ -2101,7 +2020,7 @@ cf_fetch_driver_page(CfScanState *st)
  *		streams with the next organizations to visit.  Returns false when
  *		no stream is left.
  */
-static bool
+bool
 cf_fetch_round(CfScanState *st)
 {
 	const CfResource *res = st->res;
@@ -2401,15 +2320,24 @@ static void
 cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	List	   *priv = ((ForeignScan *) node->ss.ps.plan)->fdw_private;
-	CfScanState *st = (CfScanState *) node->fdw_state;
-	const char *fanout;
 
 	if (cf_is_count_plan(priv))
-	{
 		cf_count_explain(node, es);
-		return;
-	}
-	fanout = strVal(list_nth(priv, CfScanPrivateFanout));
+	else
+		cf_scan_explain(priv, (CfScanState *) node->fdw_state, NULL, es);
+}
+
+/*
+ * cf_scan_explain
+ *		The EXPLAIN lines of a scan described by priv (a base plan's
+ *		fdw_private), st its state under ANALYZE; count, what a count(*)
+ *		reads instead of rows, or NULL.
+ */
+void
+cf_scan_explain(List *priv, CfScanState *st, const char *count,
+				ExplainState *es)
+{
+	const char *fanout = strVal(list_nth(priv, CfScanPrivateFanout));
 
 	ExplainPropertyText("Cloudflare API",
 						strVal(list_nth(priv, CfScanPrivateRequest)), es);
@@ -2418,6 +2346,8 @@ cloudflareExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (strVal(list_nth(priv, CfScanPrivateWindows))[0] != '\0')
 		ExplainPropertyText("Cloudflare Window",
 							strVal(list_nth(priv, CfScanPrivateWindows)), es);
+	if (count != NULL)
+		ExplainPropertyText("Cloudflare Count", count, es);
 	/*
 	 * The Filter line above is the local recheck of every row; VERBOSE says
 	 * which of its conditions the request carries as well.

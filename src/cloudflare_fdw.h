@@ -136,6 +136,8 @@ typedef enum CfFilterOp
 #define CF_FLT_IPV4				0x80	/* sent only for an IPv4 address */
 #define CF_FLT_EMAIL			0x100	/* the document's format: email */
 #define CF_FLT_HTTP_STATUS		0x200	/* an HTTP status: at most 3 digits */
+#define CF_FLT_EXACT			0x400	/* the API keeps exactly the rows SQL's = (or
+										 * IS NULL) keeps: count(*) reads its total */
 
 typedef struct CfFilterDef
 {
@@ -559,7 +561,8 @@ extern void cf_count_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 								 RelOptInfo *input_rel, RelOptInfo *output_rel,
 								 void *extra);
 extern bool cf_is_count_plan(List *fdw_private);
-extern ForeignScan *cf_count_plan(RelOptInfo *foreignrel, ForeignPath *best_path,
+extern ForeignScan *cf_count_plan(PlannerInfo *root, RelOptInfo *foreignrel,
+								  ForeignPath *best_path,
 								  List *tlist, Plan *outer_plan);
 extern void cf_count_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *cf_count_iterate(ForeignScanState *node);

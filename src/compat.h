@@ -100,6 +100,21 @@ cf_create_foreign_upper_path(PlannerInfo *root, RelOptInfo *rel,
 }
 
 /*
+ * cf_rt_relation
+ *		The opened relation of range table entry rti, closed by the executor
+ *		at its end; PostgreSQL 18 asks whether it is a result relation.
+ */
+static inline Relation
+cf_rt_relation(EState *estate, Index rti)
+{
+#if PG_VERSION_NUM >= 180000
+	return ExecGetRangeTableRelation(estate, rti, false);
+#else
+	return ExecGetRangeTableRelation(estate, rti);
+#endif
+}
+
+/*
  * cf_upper_scan_user
  *		cf_scan_user of a scan without a base relation (an aggregate pushed
  *		to the API): on 15 the user comes from the range table entry of the

@@ -65,11 +65,11 @@ static const CfFilterDef org_filters[] = {
 	{"name", CF_OP_PREFIX, "name.startsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
 	{"name", CF_OP_SUFFIX, "name.endsWith", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
 	{"name", CF_OP_CONTAINS, "name.contains", NULL, NULL, CF_FLT_CASE_INSENSITIVE},
-	{"parent_id", CF_OP_EQ, "parent.id", NULL, NULL, CF_FLT_NONEMPTY},
-	{"parent_id", CF_OP_IS_NULL, "parent.id", "null", NULL, 0},
-	{"containing_account", CF_OP_EQ, "containing.account", NULL, NULL, 0},
-	{"containing_user", CF_OP_EQ, "containing.user", NULL, NULL, 0},
-	{"containing_organization", CF_OP_EQ, "containing.organization", NULL, NULL, 0},
+	{"parent_id", CF_OP_EQ, "parent.id", NULL, NULL, CF_FLT_NONEMPTY | CF_FLT_EXACT},
+	{"parent_id", CF_OP_IS_NULL, "parent.id", "null", NULL, CF_FLT_EXACT},
+	{"containing_account", CF_OP_EQ, "containing.account", NULL, NULL, CF_FLT_EXACT},
+	{"containing_user", CF_OP_EQ, "containing.user", NULL, NULL, CF_FLT_EXACT},
+	{"containing_organization", CF_OP_EQ, "containing.organization", NULL, NULL, CF_FLT_EXACT},
 };
 
 /* ---------------------------------------------------------------------
@@ -142,8 +142,8 @@ static const CfFilterDef member_filters[] = {
 	{"organization_id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_PATH},
 	{"organization_id", CF_OP_IN, NULL, NULL, NULL, CF_FLT_PATH},
 	{"id", CF_OP_EQ, NULL, NULL, NULL, CF_FLT_LOOKUP},
-	{"status", CF_OP_EQ, "status", NULL, member_statuses, 0},
-	{"status", CF_OP_IN, "status", NULL, member_statuses, 0},
+	{"status", CF_OP_EQ, "status", NULL, member_statuses, CF_FLT_EXACT},
+	{"status", CF_OP_IN, "status", NULL, member_statuses, CF_FLT_EXACT},
 	{"user_email", CF_OP_EQ, "user.email", NULL, NULL, 0},
 	/* case sensitivity is undocumented: LIKE is pushed, ILIKE is not */
 	{"user_email", CF_OP_PREFIX, "user.email.startsWith", NULL, NULL, 0},

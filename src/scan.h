@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.h
+ *		  A scan's planner state, the layout of its plan and its executor
+ *		  state: shared by the scan (cloudflare_fdw.c) and by count(*)
+ *		  (count.c), which runs the same request streams with pages of one
+ *		  item and reads result_info.total_size instead of the rows.
+ *
+ * IDENTIFICATION
+ *		  src/scan.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CF_SCAN_H
+#define CF_SCAN_H
+
+#include "cloudflare_fdw.h"
+#include "compat.h"
+#include "nodes/execnodes.h"
+#include "utils/hsearch.h"
+#include "utils/rel.h"
+
+/* Organizations a fan-out is assumed to cover when nothing says better. */
+#define CF_FANOUT_ORGS		100.0
+
+/* Values of a runtime IN list (or scope list) the planner assumes. */
+#define CF_DEFAULT_IN_LIST	10.0
+
+/*
+ * The most values of one IN list a request carries.  A longer list is sent
+ * as several requests of this many values each (a hundred 32-character ids
+ * make a query of about 4 kB; servers refuse URLs past 8 to 16 kB).
+ */
+#define CF_IN_CHUNK			100
+
+/* Positions in a ForeignScan's fdw_private. */
+typedef enum CfScanPrivateIndex
+{
+	CfScanPrivateResource,		/* Integer: CfResourceId */
+	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like,
+								 * bound) */
+	CfScanPrivateRetrieved,		/* IntList of attnums to convert */
+	CfScanPrivatePageSize,		/* Integer */
+	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
+	CfScanPrivateRequest,		/* String: the request, for EXPLAIN */
+	CfScanPrivateFanout,		/* String: how it fans out, or "" */
+	CfScanPrivateEstRequests,	/* Integer: estimated requests per scan */
+	CfScanPrivatePushed,		/* String: the conditions sent, for EXPLAIN */
+	CfScanPrivateWindows		/* String: a window's requests, for EXPLAIN */
+} CfScanPrivateIndex;
+
+/* Planner state of a foreign relation (baserel->fdw_private). */
+typedef struct CfRelInfo
+{
+	const CfResource *res;
+	CfOptions	opts;
+	Oid			relid;
+	List	   *pushed;			/* CfPushedFilter * of baserestrictinfo */
+	List	   *local;			/* RestrictInfos only checked locally */
+	bool		window_used;	/* a condition reads the window's column */
+	double		requests;		/* estimated requests of an unparameterized scan */
+	double		remote_rows;	/* rows the API returns to it */
+} CfRelInfo;
+
+/* One sequence of pages: a list endpoint with fixed filters, or one GET. */
+typedef struct CfStream
+{
+	char	   *path;			/* path?query without paging parameters */
+	char	   *scope;			/* organization id of the scope column */
+	bool		single;			/* one object, not a list */
+	bool		embedded;		/* rows are a field of each organization */
+	bool		done;
+	char	   *token;			/* next page_token */
+	int			page;			/* next page (page paging) */
+	uint64		last_edges;		/* its first and last items, hashed */
+	int64		pages;
+	CfRequest  *req;			/* the page being read */
+	CfPage	   *cur_page;		/* its text and index, or NULL */
+	CfSpan	   *items;			/* its items (single: the result object) */
+	int			nitems;
+	int			next;
+	int64		total;			/* a count's result_info.total_size (0: 404) */
+} CfStream;
+
+/* Executor state of a foreign scan. */
+typedef struct CfScanState
+{
+	Relation	rel;
+	const CfResource *res;
+	CfOptions	opts;
+	CfConnection *conn;
+
+	/* from the plan */
+	List	   *filters;		/* List of IntList */
+	List	   *value_states;	/* ExprState per fdw_exprs entry */
+	List	   *value_types;	/* result type OIDs of fdw_exprs */
+	int			page_size;
+	int			order;			/* index into res->orders, or -1 */
+	bool		order_desc;
+
+	/* conversion */
+	int			nconvs;
+	CfColumnConv *convs;
+	CfPathNode *paths;			/* the JSON paths of convs, as a tree */
+	CfColumnConv *current_conv; /* for the error context */
+	char	  **echo;			/* filter-only values per conv, or NULL */
+
+	/*
+	 * count(*) (count.c): each stream is one request of one item whose
+	 * result_info.total_size is its count, and no row is converted.
+	 */
+	bool		count_mode;
+
+	/* request streams of the current (re)scan */
+	bool		started;		/* cf_scan_start ran */
+	bool		empty;			/* the filters cannot match anything */
+	bool		fanout;			/* streams come from the organizations list */
+	char	   *query;			/* "&a=b&c=d" filters, escaped */
+	char	   *lookup_id;
+	char	   *path_id;		/* the {id} of a list path (a history) */
+	List	   *windows;		/* "&since=..&before=.." per request, or NIL */
+	int			next_window;	/* of the scope being started */
+	List	   *scopes;			/* organization ids still to visit */
+	List	   *chunks;			/* list paths still to read (a long IN list) */
+	CfStream   *driver;			/* the organizations list of a fan-out */
+	CfStream  **active;
+	int			nactive;
+	int			cur;
+
+	MemoryContext query_cxt;	/* the executor's es_query_cxt */
+	MemoryContext scan_cxt;		/* streams; reset on rescan */
+	MemoryContext batch_cxt;	/* the pages of one round; reset per round */
+	MemoryContext temp_cxt;		/* one tuple's values */
+
+	/*
+	 * Pages this statement already fetched through the same connection,
+	 * by request path (stmtcache.c): a rescan, another scan of the same
+	 * statement or a fan-out's organizations list that sends a request
+	 * again is answered from there, within request_cache_bytes.
+	 */
+	CfStmtCache *pages;
+
+	int64		sent;			/* requests of all (re)scans, retries not counted */
+	int64		budget_used;	/* requests of this (re)scan */
+	CfStats		stats;
+} CfScanState;
+
+/* cloudflare_fdw.c */
+extern ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid foreigntableid, ForeignPath *best_path,
+								 List *tlist, List *scan_clauses,
+								 Plan *outer_plan, bool count);
+extern CfScanState *cf_scan_begin(ForeignScanState *node, List *priv,
+								  Relation rel, Oid userid);
+extern void cf_scan_start(CfScanState *st, ExprContext *econtext);
+extern bool cf_fetch_round(CfScanState *st);
+extern List *cf_datum_values(Datum value, Oid type, bool is_array);
+extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
+							ExplainState *es);
+
+/* count.c */
+extern void cf_count_estimate(const CfResource *res, List *pushed,
+							  double *requests, double *groups);
+
+#endif							/* CF_SCAN_H */
