@@ -81,7 +81,8 @@ INSERT INTO organizations (name) VALUES ('');
 \set VERBOSITY default
 \! python3 emulator/ctl.py log
 
--- UPDATE of name: one lookup, then PUT /organizations/{id} with {"name"}
+-- UPDATE of name by its id: PUT /organizations/{id} with {"name"} alone
+-- (a direct UPDATE, sql/direct.sql); RETURNING is the PUT's answer
 \! python3 emulator/ctl.py clear
 UPDATE organizations SET name = 'Acme Asia Pacific' WHERE id = :'asia_id'
 RETURNING id = :'asia_id' AS same_id, name, parent_name, profile;
@@ -378,7 +379,7 @@ SELECT j->>'organization_id' AS organization_id, count(*) FROM emu_members
 UPDATE memberships SET status = 'accepted' WHERE id = 'xkpg2mqkcldklsfzn4j0nxlaauyfuz3i'
 RETURNING id, status, account_name;
 \! python3 emulator/ctl.py log
--- a status the call does not take: the lookup is made, the PUT is not
+-- a status the call does not take, or none: refused before anything is sent
 \! python3 emulator/ctl.py clear
 UPDATE memberships SET status = 'pending' WHERE id = 'xkpg2mqkcldklsfzn4j0nxlaauyfuz3i';
 UPDATE memberships SET status = NULL WHERE id = 'xkpg2mqkcldklsfzn4j0nxlaauyfuz3i';

@@ -211,6 +211,7 @@ typedef struct CfResource
 	int			batch_max;
 	const char *update_method;
 	const char *update_path;
+	bool		update_answers_row;	/* the modify call answers with the object */
 	const char *delete_path;
 	const char *writes_allowed; /* what the API allows, for error hints */
 } CfResource;
