@@ -20,6 +20,7 @@ OBJS = \
 	src/ratelimit.o \
 	src/request.o \
 	src/resources.o \
+	src/scan.o \
 	src/stmtcache.o \
 	src/window.o \
 	src/writelog.o

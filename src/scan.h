@@ -150,11 +150,19 @@ extern ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid, ForeignPath *best_path,
 								 List *tlist, List *scan_clauses,
 								 Plan *outer_plan, bool count);
+extern void cf_append_param(StringInfo buf, const char *name,
+							const char *value, bool escape);
+extern void cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc);
+extern List *cf_datum_values(Datum value, Oid type, bool is_array);
+
+/* scan.c */
 extern CfScanState *cf_scan_begin(ForeignScanState *node, List *priv,
 								  Relation rel, Oid userid);
 extern void cf_scan_start(CfScanState *st, ExprContext *econtext);
+extern TupleTableSlot *cf_scan_next(CfScanState *st, ExprContext *econtext,
+									TupleTableSlot *slot);
+extern char *cf_utf8(char *s);
 extern bool cf_fetch_round(CfScanState *st);
-extern List *cf_datum_values(Datum value, Oid type, bool is_array);
 extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
 							ExplainState *es);
 
