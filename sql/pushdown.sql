@@ -53,6 +53,20 @@ SELECT name, containing_organization FROM organizations
  WHERE containing_organization = '83oejlo7gdtlak4bc4itdbjgqmvdcc2t' ORDER BY 1;
 SELECT name FROM organizations WHERE containing_user = '03g0q9s5l5okboslmazbg0bmmci4allo' ORDER BY 1;
 \! python3 emulator/ctl.py log | LC_ALL=C sort
+-- with an id as well: the list carries the filter-only value (the lookup by
+-- id could not), the id is checked here
+EXPLAIN (COSTS OFF) SELECT name, containing_account FROM organizations
+ WHERE containing_account = 'nozzqp9md1jkci4o0kshh05ttmtt9j1g'
+   AND id = '83swwm38cort1r31ioqntjqrdp4v52wl';
+\! python3 emulator/ctl.py clear
+SELECT name, containing_account FROM organizations
+ WHERE containing_account = 'nozzqp9md1jkci4o0kshh05ttmtt9j1g'
+   AND id = '83swwm38cort1r31ioqntjqrdp4v52wl';
+SELECT count(*) FROM organizations
+ WHERE containing_account = 'nozzqp9md1jkci4o0kshh05ttmtt9j1g'
+   AND id = '9vgaxgt8qhdt5o3a63p067ur9e481bu1';
+\! python3 emulator/ctl.py log | LC_ALL=C sort
+\! python3 emulator/ctl.py dump accounts --jsonl | grep '"id":"nozzqp9md1jkci4o0kshh05ttmtt9j1g"' | grep -o '"organization_id":"[a-z0-9]*"'
 SELECT name FROM organizations WHERE containing_user LIKE 'x%';
 SELECT name FROM organizations WHERE containing_user IS NULL;
 SELECT name FROM organizations WHERE containing_user <> 'x';

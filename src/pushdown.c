@@ -645,12 +645,24 @@ cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
 	/*
 	 * A lookup by id sends no query filters; one whose item path needs the
 	 * organization is possible only when the organization is a single value.
+	 * A filter-only column (containing_account) has no value but the one
+	 * the list was filtered on, so with one the list is read instead and
+	 * the id checked locally.
 	 */
 	needs_scope = res->item_path && strstr(res->item_path, "{organization_id}");
 	if (has_lookup)
 	{
 		List	   *kept = NIL;
 		bool		lookup_ok = !needs_scope || has_scope_eq;
+
+		foreach(lc, pushed)
+		{
+			const CfFilterDef *def = &res->filters[((CfPushedFilter *) lfirst(lc))->filter];
+			const CfColumnDef *col = cf_resource_column(res, def->column);
+
+			if (col != NULL && (col->flags & CF_COL_FILTER_ONLY))
+				lookup_ok = false;
+		}
 
 		foreach(lc, pushed)
 		{
