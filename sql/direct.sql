@@ -11,7 +11,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER cf_direct
 CREATE SCHEMA cf_direct;
 IMPORT FOREIGN SCHEMA cloudflare FROM SERVER cf_direct INTO cf_direct;
 SET search_path = cf_direct, public;
--- the rows a statement deleted (psql -q hides the command tag)
+-- the rows a statement deleted or changed (psql -q hides the command tag)
 CREATE FUNCTION pg_temp.deleted(sql text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
@@ -96,13 +96,6 @@ SELECT count(*) AS direct2_left FROM organization_members
 -- Direct UPDATE: the modify call alone, when the UPDATE sets every field
 -- the call takes from values known without the row; RETURNING is the call's
 -- answer
-CREATE FUNCTION pg_temp.changed(sql text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE sql;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
-END $$;
 EXPLAIN (VERBOSE, COSTS OFF)
   UPDATE organizations SET name = 'New name' WHERE id = 'x1';
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -137,8 +130,8 @@ EXPLAIN (VERBOSE, COSTS OFF)
 INSERT INTO organizations (name) VALUES ('Direct Update Ltd');
 SELECT id AS uid FROM organizations WHERE name = 'Direct Update Ltd' \gset
 \! python3 emulator/ctl.py clear
-SELECT pg_temp.changed(format('UPDATE organizations SET name = %L WHERE id = %L',
-                              'Direct Update Renamed', :'uid'));
+SELECT pg_temp.deleted(format('UPDATE organizations SET name = %L WHERE id = %L',
+                              'Direct Update Renamed', :'uid')) AS changed;
 \! python3 emulator/ctl.py log | sed -E 's/[0-9a-z]{32}/<id>/g'
 \! python3 emulator/ctl.py dump organizations --jsonl | grep -c '"name":"Direct Update Renamed"'
 \! python3 emulator/ctl.py clear
@@ -149,13 +142,13 @@ UPDATE organizations SET name = 'Direct Update Returned' WHERE id = :'uid'
 -- an object that is gone: a 404, zero rows, nothing returned
 DELETE FROM organizations WHERE id = :'uid';
 \! python3 emulator/ctl.py clear
-SELECT pg_temp.changed(format('UPDATE organizations SET name = %L WHERE id = %L',
-                              'Nobody', :'uid'));
+SELECT pg_temp.deleted(format('UPDATE organizations SET name = %L WHERE id = %L',
+                              'Nobody', :'uid')) AS changed;
 UPDATE organizations SET name = 'Nobody' WHERE id = :'uid' RETURNING name;
 \! python3 emulator/ctl.py log | sed -E 's/[0-9a-z]{32}/<id>/g'
 -- a key that names no object sends nothing
 \! python3 emulator/ctl.py clear
-SELECT pg_temp.changed($$UPDATE organizations SET name = 'x' WHERE id = '..'$$);
+SELECT pg_temp.deleted($$UPDATE organizations SET name = 'x' WHERE id = '..'$$) AS changed;
 \! python3 emulator/ctl.py log | wc -l
 -- a parameter, the generic plan too
 PREPARE set_status(text, text) AS
@@ -174,11 +167,11 @@ UPDATE organizations SET name = NULL WHERE id = '83swwm38cort1r31ioqntjqrdp4v52w
 \! python3 emulator/ctl.py log | wc -l
 -- a profile with every field set: the PUT alone
 \! python3 emulator/ctl.py clear
-SELECT pg_temp.changed($$UPDATE organization_profiles
+SELECT pg_temp.deleted($$UPDATE organization_profiles
    SET business_name = 'Acme Direct', business_email = 'direct@acme.example',
        business_address = '1 Direct Way', business_phone = '+1-555-0199',
        external_metadata = '{}'
- WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'$$);
+ WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl'$$) AS changed;
 \! python3 emulator/ctl.py log
 \! python3 emulator/ctl.py dump profiles --jsonl | grep '"organization_id":"83swwm38cort1r31ioqntjqrdp4v52wl"' | grep -c '"business_name":"Acme Direct"'
 
