@@ -22,7 +22,7 @@ VALUES ('Contract Kid', 'a7b9c3d2e8f4g1h5i6j0k9l2m3n7o4p8',
 RETURNING id, name;
 \! python3 test/contract/tap.py log
 
--- organizations: PUT of the name (after the lookup by id)
+-- organizations: PUT of the name (by its id: the PUT alone, a direct UPDATE)
 \! python3 test/contract/tap.py clear
 UPDATE cf.organizations SET name = 'Renamed' WHERE id = 'a7b9c3d2e8f4g1h5i6j0k9l2m3n7o4p8'
 RETURNING id, name;
