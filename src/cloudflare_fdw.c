@@ -289,7 +289,8 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 	}
 	else if (res->scope_column != NULL && !scoped)
 	{
-		double		org_pages = ceil(CF_FANOUT_ORGS / 1000.0);
+		double		org_pages = ceil(CF_FANOUT_ORGS /
+									 cf_fanout_page_size(&info->opts));
 
 		*remote_rows = total * sel;
 		if (res->embedded_field)
@@ -657,9 +658,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	/* a fan-out reads the organizations list as the scan does */
 	cf_describe_request(res, pushed, page_size,
-						Max(Min(info->opts.page_size,
-								cf_resource_by_id(CF_RES_ORGANIZATIONS)->max_page_size), 1),
-						order_idx, desc,
+						cf_fanout_page_size(&info->opts), order_idx, desc,
 						&request, &fanout, &conditions, &windows);
 	if (count)
 		cf_count_estimate(res, pushed, &requests, &rows);

@@ -54,6 +54,11 @@ typedef enum CfResourceId
 } CfResourceId;
 
 /* How a list endpoint pages through its results. */
+/* The query parameters that name the next page of a list. */
+#define CF_TOKEN_PARAM		"page_token"	/* CF_PAGING_TOKEN */
+#define CF_CURSOR_PARAM		"cursor"		/* CF_PAGING_CURSOR */
+#define CF_PAGE_PARAM		"page"			/* CF_PAGING_PAGE */
+
 typedef enum CfPaging
 {
 	CF_PAGING_TOKEN,			/* page_size + page_token/next_page_token */

@@ -239,7 +239,9 @@ cf_count_estimate(const CfResource *res, List *pushed, double *requests,
 	}
 	else
 	{
-		*requests = ceil(CF_FANOUT_ORGS / 1000.0) + CF_FANOUT_ORGS;
+		*requests = ceil(CF_FANOUT_ORGS /
+						 cf_resource_by_id(CF_RES_ORGANIZATIONS)->max_page_size) +
+			CF_FANOUT_ORGS;
 		*groups = CF_FANOUT_ORGS;
 	}
 }

@@ -416,6 +416,20 @@ cf_new_stream(CfScanState *st, const char *path, const char *scope, bool single)
 }
 
 /*
+ * cf_fanout_page_size
+ *		The page size of the organizations list a fan-out reads (and a
+ *		profile scan, whose rows come embedded in it): the table's
+ *		page_size, within what that list allows.
+ */
+int
+cf_fanout_page_size(const CfOptions *opts)
+{
+	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
+
+	return Max(Min(opts->page_size, orgs->max_page_size), orgs->min_page_size);
+}
+
+/*
  * cf_stream_request
  *		The request for a stream's next page.
  */
@@ -424,13 +438,12 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 {
 	const CfResource *res = st->res;
 	StringInfoData path;
+	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
 	bool		org_list = s->embedded || s == st->driver;
-	CfPaging	paging = org_list ? CF_PAGING_TOKEN : res->paging;
-	const char *page_param = org_list ? "page_size" : res->page_param;
-	int			page_size = st->page_size;
-
-	if (org_list)
-		page_size = Min(st->opts.page_size, 1000);
+	CfPaging	paging = org_list ? orgs->paging : res->paging;
+	const char *page_param = org_list ? orgs->page_param : res->page_param;
+	int			page_size = org_list ? cf_fanout_page_size(&st->opts)
+		: st->page_size;
 
 	initStringInfo(&path);
 	appendStringInfoString(&path, s->path);
@@ -439,11 +452,11 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 		appendStringInfo(&path, "%c%s=%d", strchr(s->path, '?') ? '&' : '?',
 						 page_param, page_size);
 		if (paging == CF_PAGING_TOKEN && s->token)
-			appendStringInfo(&path, "&page_token=%s", cf_url_escape(s->token));
+			appendStringInfo(&path, "&%s=%s", CF_TOKEN_PARAM, cf_url_escape(s->token));
 		else if (paging == CF_PAGING_CURSOR && s->token)
-			appendStringInfo(&path, "&cursor=%s", cf_url_escape(s->token));
+			appendStringInfo(&path, "&%s=%s", CF_CURSOR_PARAM, cf_url_escape(s->token));
 		else if (paging == CF_PAGING_PAGE)
-			appendStringInfo(&path, "&page=%d", s->page);
+			appendStringInfo(&path, "&%s=%d", CF_PAGE_PARAM, s->page);
 	}
 
 	memset(req, 0, sizeof(CfRequest));
@@ -485,8 +498,10 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	CfRequest  *req = s->req;
 	CfPage	   *page = req->page;
 	bool		org_list = s->embedded || s == st->driver;
-	CfPaging	paging = org_list ? CF_PAGING_TOKEN : st->res->paging;
-	int			page_size = org_list ? Min(st->opts.page_size, 1000) : st->page_size;
+	CfPaging	paging = org_list
+		? cf_resource_by_id(CF_RES_ORGANIZATIONS)->paging : st->res->paging;
+	int			page_size = org_list ? cf_fanout_page_size(&st->opts)
+		: st->page_size;
 
 	s->cur_page = NULL;
 	s->items = NULL;
@@ -756,7 +771,7 @@ cf_fetch_driver_page(CfScanState *st)
 
 		if (orgs >= 0)
 		{
-			int64		org_page = Max(Min(st->opts.page_size, 1000), 1);
+			int64		org_page = cf_fanout_page_size(&st->opts);
 			int64		need = orgs + (orgs + org_page - 1) / org_page;
 
 			if (need > st->opts.max_requests)

@@ -162,6 +162,7 @@ extern void cf_scan_start(CfScanState *st, ExprContext *econtext);
 extern TupleTableSlot *cf_scan_next(CfScanState *st, ExprContext *econtext,
 									TupleTableSlot *slot);
 extern char *cf_utf8(char *s);
+extern int	cf_fanout_page_size(const CfOptions *opts);
 extern bool cf_fetch_round(CfScanState *st);
 extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
 							ExplainState *es);
