@@ -13,38 +13,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 TESTBED="$CF_ROOT/scripts/testbed.sh"
-WORK=""
 
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [[ -n "$WORK" && -d "$WORK" ]]; then
-		if [[ -f "$WORK/tb/env.sh" || -f "$WORK/tb/run_as" ]]; then
-			"$TESTBED" stop "$WORK/tb" >/dev/null 2>&1 || true
-		fi
-		rm -rf -- "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cf_bench_prepare
 
-if [[ "${CF_SKIP_DEPS:-0}" != 1 ]]; then
-	bash "$CF_ROOT/scripts/install-deps.sh"
-fi
-PG_CONFIG="$(cf_pg_config)"
-export PG_CONFIG
-if [[ "${CF_SKIP_BUILD:-0}" != 1 ]]; then
-	cf_build_install
-fi
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/cf_dashboard_bed.XXXXXX")"
-chmod 0755 "$WORK"
-mkdir "$WORK/tb"
+cf_bench_workdir cf_dashboard_bed
 eval "$(CF_PRELOAD=cloudflare_fdw CF_PG_CONF="cloudflare_fdw.cache_size = '64MB'" \
-	"$TESTBED" start --dir "$WORK/tb")"
+	"$TESTBED" start --dir "$CF_BENCH_WORK/tb")"
 
 mkdir -p "$CF_ROOT/bench/results"
 python3 "$CF_ROOT/bench/dashboard.py" --md "$CF_ROOT/bench/results/dashboard.md" \

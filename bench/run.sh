@@ -59,58 +59,36 @@ done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || cf_die "--runs wants a positive number, not $RUNS"
 
 TESTBED="$CF_ROOT/scripts/testbed.sh"
-WORK=""
 
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-	local rc=$? pid
-	trap - EXIT INT TERM
-	if [[ -n "$WORK" && -d "$WORK" ]]; then
-		# Emulators bench.py started (it also ties them to its own life).
-		if [[ -f "$WORK/emulators.pids" ]]; then
-			while read -r pid; do
-				[[ -n "$pid" ]] || continue
-				if grep -q cf_emulator "/proc/$pid/cmdline" 2>/dev/null; then
-					kill -TERM "$pid" 2>/dev/null || true
-				fi
-			done <"$WORK/emulators.pids"
-		fi
-		if [[ -f "$WORK/perf.pid" ]]; then
-			pid="$(cat "$WORK/perf.pid")"
-			if [[ -n "$pid" ]] && grep -q perf "/proc/$pid/cmdline" 2>/dev/null; then
-				kill -INT "$pid" 2>/dev/null || true
+# What bench.py started besides the test bed: its emulators (it also ties
+# them to its own life) and a profiler.
+# shellcheck disable=SC2317  # called from cf_bench_cleanup, the EXIT trap
+stop_extra() {
+	local pid
+	if [[ -f "$CF_BENCH_WORK/emulators.pids" ]]; then
+		while read -r pid; do
+			[[ -n "$pid" ]] || continue
+			if grep -q cf_emulator "/proc/$pid/cmdline" 2>/dev/null; then
+				kill -TERM "$pid" 2>/dev/null || true
 			fi
-		fi
-		if [[ -f "$WORK/tb/env.sh" || -f "$WORK/tb/run_as" ]]; then
-			"$TESTBED" stop "$WORK/tb" >/dev/null 2>&1 || "$TESTBED" stop "$WORK/tb" || true
-		fi
-		if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-			cf_log "BENCH_KEEP=1: kept $WORK"
-		else
-			rm -rf -- "$WORK"
+		done <"$CF_BENCH_WORK/emulators.pids"
+	fi
+	if [[ -f "$CF_BENCH_WORK/perf.pid" ]]; then
+		pid="$(cat "$CF_BENCH_WORK/perf.pid")"
+		if [[ -n "$pid" ]] && grep -q perf "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -INT "$pid" 2>/dev/null || true
 		fi
 	fi
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+CF_BENCH_BEFORE_CLEANUP=stop_extra
 
-if [[ "${CF_SKIP_DEPS:-0}" != 1 ]]; then
-	bash "$CF_ROOT/scripts/install-deps.sh"
-fi
-PG_CONFIG="$(cf_pg_config)"
-export PG_CONFIG
-if [[ "${CF_SKIP_BUILD:-0}" != 1 ]]; then
-	cf_build_install
-fi
+cf_bench_prepare
 make -s -C "$CF_ROOT" PG_CONFIG="$PG_CONFIG" bench/build/floor >&2
 
 # A folder of our own (not cf_fdw_testbed.*): every file the server reads
 # (the COPY FROM PROGRAM script) lives here, readable by the server's user.
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/cf_bench.XXXXXX")"
-chmod 0755 "$WORK"
-mkdir "$WORK/tb"
+cf_bench_workdir cf_bench
+WORK="$CF_BENCH_WORK"
 
 if [[ "$MODE" == smoke ]]; then
 	MAIN_ORGS=3000
@@ -118,7 +96,7 @@ else
 	MAIN_ORGS=100000
 fi
 # The test bed's emulator serves the main data set: organizations only.
-envtext="$(CF_PRELOAD=cloudflare_fdw CF_EMULATOR_DATA= \
+envtext="$(CF_PRELOAD=cloudflare_fdw CF_EMULATOR_DATA='' \
 	CF_EMULATOR_ARGS="--seed 1 --orgs $MAIN_ORGS --roots 3 --members-per-org 0 --accounts-per-org 0 --memberships 0 --log-limit 1000" \
 	"$TESTBED" start --dir "$WORK/tb")"
 eval "$envtext"

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# scripts/lib.sh: helpers shared by install-deps.sh, testbed.sh, run-tests.sh
-# and demo.sh.  Sourced, never run.  Everything here quotes its paths: the
+# scripts/lib.sh: helpers shared by install-deps.sh, testbed.sh, run-tests.sh,
+# demo.sh and the benchmarks (bench/*.sh).  Sourced, never run.  Everything here quotes its paths: the
 # checkout may live under a folder whose name has spaces.
 
 CF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,4 +98,54 @@ cf_copy_sources() {
 		(cd "$CF_ROOT" && tar --exclude=./.cache --exclude='*.o' --exclude='*.so' \
 			--exclude=./dist --exclude=./results -cf - .) | tar -C "$dest" -xf -
 	fi
+}
+
+# cf_bench_prepare: the first steps of make bench, soak and bench-dashboard:
+# missing packages (CF_SKIP_DEPS=1 skips), then build and install
+# (CF_SKIP_BUILD=1 skips).  Exports PG_CONFIG.
+cf_bench_prepare() {
+	if [[ "${CF_SKIP_DEPS:-0}" != 1 ]]; then
+		bash "$CF_ROOT/scripts/install-deps.sh"
+	fi
+	PG_CONFIG="$(cf_pg_config)"
+	export PG_CONFIG
+	if [[ "${CF_SKIP_BUILD:-0}" != 1 ]]; then
+		cf_build_install
+	fi
+}
+
+# cf_bench_workdir PREFIX: a fresh temp folder for a benchmark's own test
+# bed (mode 0755: the cluster's user reads the files kept there), with an
+# empty tb/ for scripts/testbed.sh, in CF_BENCH_WORK, and an EXIT trap
+# (cf_bench_cleanup) that stops the test bed and deletes the folder, also on
+# failure or Ctrl-C.  A caller that started more sets CF_BENCH_BEFORE_CLEANUP
+# to a function that stops it first; BENCH_KEEP=1 keeps the folder.
+CF_BENCH_WORK=""
+CF_BENCH_BEFORE_CLEANUP=""
+cf_bench_workdir() {
+	CF_BENCH_WORK="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+	chmod 0755 "$CF_BENCH_WORK"
+	mkdir "$CF_BENCH_WORK/tb"
+	trap cf_bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# shellcheck disable=SC2317  # called from the EXIT trap
+cf_bench_cleanup() {
+	local rc=$? testbed="$CF_ROOT/scripts/testbed.sh"
+	trap - EXIT INT TERM
+	if [[ -n "$CF_BENCH_WORK" && -d "$CF_BENCH_WORK" ]]; then
+		[[ -z "$CF_BENCH_BEFORE_CLEANUP" ]] || "$CF_BENCH_BEFORE_CLEANUP" || true
+		if [[ -f "$CF_BENCH_WORK/tb/env.sh" || -f "$CF_BENCH_WORK/tb/run_as" ]]; then
+			"$testbed" stop "$CF_BENCH_WORK/tb" >/dev/null 2>&1 ||
+				"$testbed" stop "$CF_BENCH_WORK/tb" || true
+		fi
+		if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+			cf_log "BENCH_KEEP=1: kept $CF_BENCH_WORK"
+		else
+			rm -rf -- "$CF_BENCH_WORK"
+		fi
+	fi
+	exit "$rc"
 }
