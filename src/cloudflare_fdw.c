@@ -747,79 +747,6 @@ cf_append_param(StringInfo buf, const char *name, const char *value,
 }
 
 /*
- * cf_check_path_value
- *		A value for a path segment must be one: an empty value, "." or ".."
- *		would send the request to another endpoint.  Scans never get here
- *		with one (cf_judge_values answers them without a request); a write
- *		whose row names one is refused.
- */
-static void
-cf_check_path_value(const char *template, const char *what, const char *value)
-{
-	if (value[0] == '\0' || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid %s for the Cloudflare API: \"%s\"", what, value),
-				 errdetail("It goes into the path %s, where an empty value, \".\" or \"..\" would name another endpoint.",
-						   template)));
-}
-
-/* cf_fill_path with a choice of escaping (EXPLAIN labels are not values). */
-static char *
-cf_fill_path_ext(const char *template, const char *organization_id,
-				 const char *id, bool escape)
-{
-	StringInfoData buf;
-	const char *p = template;
-
-	if (escape && organization_id)
-		cf_check_path_value(template, "organization_id", organization_id);
-	if (escape && id)
-		cf_check_path_value(template, "id", id);
-	initStringInfo(&buf);
-	while (*p)
-	{
-		if (strncmp(p, "{organization_id}", 17) == 0 && organization_id)
-		{
-			appendStringInfoString(&buf, escape ? cf_url_escape(organization_id)
-								   : organization_id);
-			p += 17;
-		}
-		else if (strncmp(p, "{id}", 4) == 0 && id)
-		{
-			appendStringInfoString(&buf, escape ? cf_url_escape(id) : id);
-			p += 4;
-		}
-		else
-			appendStringInfoChar(&buf, *p++);
-	}
-	return buf.data;
-}
-
-/*
- * cf_fill_path_label
- *		A path template with the given texts in its placeholders as they
- *		are (already escaped, or "$1"): for EXPLAIN.
- */
-char *
-cf_fill_path_label(const char *template, const char *organization_id,
-				   const char *id)
-{
-	return cf_fill_path_ext(template, organization_id, id, false);
-}
-
-/*
- * cf_fill_path
- *		A path template with {organization_id} and {id} replaced by the
- *		percent-encoded values; a NULL value leaves its placeholder.
- */
-char *
-cf_fill_path(const char *template, const char *organization_id, const char *id)
-{
-	return cf_fill_path_ext(template, organization_id, id, true);
-}
-
-/*
  * cf_describe_values
  *		For EXPLAIN: the values a filter sends as they appear on the wire
  *		(percent-encoded) when they are constants, or "$n" for a value
@@ -1037,10 +964,10 @@ cf_describe_request(const CfResource *res, List *pushed, int page_size,
 	}
 
 	if (lookup)
-		path = cf_fill_path_ext(res->item_path, scope, lookup, false);
+		path = cf_fill_path_label(res->item_path, scope, lookup);
 	else
 	{
-		path = cf_fill_path_ext(res->list_path, scope, path_id, false);
+		path = cf_fill_path_label(res->list_path, scope, path_id);
 		if (order >= 0)
 			cf_append_order(&query, &res->orders[order], desc);
 		if (window_query)

@@ -226,6 +226,10 @@ extern const CfResource *cf_resource_by_id(CfResourceId id);
 extern const CfColumnDef *cf_resource_column(const CfResource *res,
 											 const char *colname);
 extern const char *cf_resource_names(void);
+extern char *cf_fill_path(const char *template, const char *organization_id,
+						  const char *id);
+extern char *cf_fill_path_label(const char *template,
+								const char *organization_id, const char *id);
 extern CfDocType cf_resource_field_type(const CfResource *res,
 										const char *json_path);
 
@@ -574,16 +578,6 @@ extern void cf_count_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *cf_count_iterate(ForeignScanState *node);
 extern void cf_count_rescan(ForeignScanState *node);
 extern void cf_count_explain(ForeignScanState *node, struct ExplainState *es);
-
-/* ----------------------------------------------------------------------
- * cloudflare_fdw.c: shared helpers of the scan, used by modify.c too.
- * ----------------------------------------------------------------------
- */
-
-extern char *cf_fill_path(const char *template, const char *organization_id,
-						  const char *id);
-extern char *cf_fill_path_label(const char *template,
-								const char *organization_id, const char *id);
 
 /* ----------------------------------------------------------------------
  * convert.c: JSON values to Datums and back.

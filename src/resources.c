@@ -8,7 +8,9 @@
  * SQL shape becomes which query parameter), the orders it can produce and
  * the write calls it has.  The planner, the executor, IMPORT FOREIGN SCHEMA
  * and the write path read only these tables: adding a resource means
- * adding an entry here, plus tests.
+ * adding an entry here, plus tests.  The paths of a request are filled in
+ * here too (cf_fill_path), with every value percent-encoded and checked to
+ * name no other endpoint.
  *
  * Wire names follow Cloudflare's OpenAPI document (camelCase suffixes such
  * as name.startsWith), see docs/reference.md.  So do the limits a filter
@@ -678,4 +680,82 @@ cf_resource_names(void)
 	for (int i = 0; i < CF_RES_COUNT; i++)
 		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", resources[i].name);
 	return buf.data;
+}
+
+/* ---------------------------------------------------------------------
+ * Paths: a resource's path template with its values
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * cf_check_path_value
+ *		A value for a path segment must be one: an empty value, "." or ".."
+ *		would send the request to another endpoint.  Scans never get here
+ *		with one (cf_judge_values answers them without a request); a write
+ *		whose row names one is refused.
+ */
+static void
+cf_check_path_value(const char *template, const char *what, const char *value)
+{
+	if (value[0] == '\0' || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid %s for the Cloudflare API: \"%s\"", what, value),
+				 errdetail("It goes into the path %s, where an empty value, \".\" or \"..\" would name another endpoint.",
+						   template)));
+}
+
+/* cf_fill_path with a choice of escaping (EXPLAIN labels are not values). */
+static char *
+cf_fill_path_ext(const char *template, const char *organization_id,
+				 const char *id, bool escape)
+{
+	StringInfoData buf;
+	const char *p = template;
+
+	if (escape && organization_id)
+		cf_check_path_value(template, "organization_id", organization_id);
+	if (escape && id)
+		cf_check_path_value(template, "id", id);
+	initStringInfo(&buf);
+	while (*p)
+	{
+		if (strncmp(p, "{organization_id}", 17) == 0 && organization_id)
+		{
+			appendStringInfoString(&buf, escape ? cf_url_escape(organization_id)
+								   : organization_id);
+			p += 17;
+		}
+		else if (strncmp(p, "{id}", 4) == 0 && id)
+		{
+			appendStringInfoString(&buf, escape ? cf_url_escape(id) : id);
+			p += 4;
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
+}
+
+/*
+ * cf_fill_path_label
+ *		A path template with the given texts in its placeholders as they
+ *		are (already escaped, or "$1"): for EXPLAIN.
+ */
+char *
+cf_fill_path_label(const char *template, const char *organization_id,
+				   const char *id)
+{
+	return cf_fill_path_ext(template, organization_id, id, false);
+}
+
+/*
+ * cf_fill_path
+ *		A path template with {organization_id} and {id} replaced by the
+ *		percent-encoded values; a NULL value leaves its placeholder.
+ */
+char *
+cf_fill_path(const char *template, const char *organization_id, const char *id)
+{
+	return cf_fill_path_ext(template, organization_id, id, true);
 }
