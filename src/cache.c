@@ -489,7 +489,8 @@ cf_cache_forget(Oid server)
 
 /*
  * A write through conn: its server's pages go (cf_cache_forget), and so do
- * the pages the running statements fetched through conn (stmtcache.c).
+ * the pages the running statements fetched from that server, under any
+ * user mapping (stmtcache.c).
  */
 void
 cf_cache_forget_connection(CfConnection *conn)
