@@ -18,6 +18,7 @@ OBJS = \
 	src/page.o \
 	src/pushdown.o \
 	src/ratelimit.o \
+	src/reqplan.o \
 	src/request.o \
 	src/resources.o \
 	src/scan.o \
@@ -49,7 +50,7 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h cloudflare_fdw.control
+$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/reqplan.h src/scan.h cloudflare_fdw.control
 
 -include mk/project.mk
 -include mk/bench.mk

@@ -31,6 +31,7 @@
 #include "cloudflare_fdw.h"
 #include "commands/defrem.h"
 #include "compat.h"
+#include "reqplan.h"
 #include "scan.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
@@ -97,30 +98,21 @@ static void cloudflareExplainForeignScan(ForeignScanState *node,
 static List *cloudflareImportForeignSchema(ImportForeignSchemaStmt *stmt,
 										   Oid serverOid);
 
-static double cf_window_requests(const CfResource *res, List *pushed);
+static void cf_estimate_pushed(PlannerInfo *root, RelOptInfo *baserel,
+							   CfRelInfo *info, List *pushed, double *requests,
+							   double *remote_rows);
 static void cf_estimate(PlannerInfo *root, RelOptInfo *baserel,
 						CfRelInfo *info, List *pushed,
-						double *requests, double *remote_rows);
+						const CfRequestShape *shape, double *requests,
+						double *remote_rows);
 static void cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel,
 							   CfRelInfo *info);
 static bool cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
 								 EquivalenceClass *ec, EquivalenceMember *em,
 								 void *arg);
-static List *cf_describe_values(const CfFilterDef *def, Expr *value,
-								int exprno, List **raw);
-static char *cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f,
-								   List *raw, int exprno);
 static void cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 							  const CfResource *res, List *pushed,
 							  bool pushdown, bool window_used);
-static void cf_describe_request(const CfResource *res, List *pushed,
-								int page_size, int org_page_size,
-								int order, bool desc,
-								char **request, char **fanout,
-								char **conditions, char **windows);
-static char *cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
-								char *lower_label, char *upper_label,
-								char **windows);
 
 /*
  * _PG_init
@@ -199,8 +191,8 @@ cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 								 baserel->baserestrictinfo);
 	info->window_used = cf_window_used(root, baserel, info->res);
 
-	cf_estimate(root, baserel, info, info->pushed, &info->requests,
-				&info->remote_rows);
+	cf_estimate_pushed(root, baserel, info, info->pushed, &info->requests,
+					   &info->remote_rows);
 	baserel->rows = clamp_row_est(info->remote_rows *
 								  clauselist_selectivity(root, info->local,
 														 baserel->relid,
@@ -211,60 +203,35 @@ cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * cf_estimate
- *		Requests and rows of one scan with these filters pushed.  The table
- *		option "rows" sets the unfiltered row count; otherwise the resource's
+ *		Requests and rows of one scan with these filters pushed, counted
+ *		from the shape of what it sends (reqplan.c).  The table option
+ *		"rows" sets the unfiltered row count; otherwise the resource's
  *		default per organization times an assumed number of organizations.
+ *		A scan whose values can match no row sends nothing.
  */
 static void
 cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
-			List *pushed, double *requests, double *remote_rows)
+			List *pushed, const CfRequestShape *shape, double *requests,
+			double *remote_rows)
 {
 	const CfResource *res = info->res;
-	double		scopes = 1.0;
+	double		scopes = cf_shape_scopes(shape);
+	double		windows = shape->nwindows;
 	double		per_scope;
 	double		total;
 	double		sel = 1.0;
-	bool		lookup = false;
-	bool		scoped = false;
-	double		in_requests = 1.0;
+	double		lists;
 	List	   *pushed_rinfos = NIL;
 	ListCell   *lc;
 	int			page_size = Max(Min(info->opts.page_size, res->max_page_size), 1);
-	double		windows = cf_window_requests(res, pushed);
 
 	foreach(lc, pushed)
 	{
 		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
 		const CfFilterDef *def = &res->filters[f->filter];
 
-		if (def->flags & CF_FLT_LOOKUP)
-			lookup = true;
-		else if (def->flags & CF_FLT_PATH)
-		{
-			scoped = true;
-			scopes = 1.0;
-			if (def->op == CF_OP_IN)
-			{
-				if (IsA(f->value, Const) && !((Const *) f->value)->constisnull)
-					scopes = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) f->value)->constvalue)),
-											ARR_DIMS(DatumGetArrayTypeP(((Const *) f->value)->constvalue)));
-				else
-					scopes = CF_DEFAULT_IN_LIST;
-			}
-		}
-		else
-		{
+		if (!(def->flags & (CF_FLT_LOOKUP | CF_FLT_PATH)))
 			pushed_rinfos = lappend(pushed_rinfos, f->rinfo);
-			/* a long constant IN list goes out in chunks (cf_scan_start) */
-			if (def->op == CF_OP_IN && IsA(f->value, Const) &&
-				!((Const *) f->value)->constisnull)
-			{
-				ArrayType  *arr = DatumGetArrayTypeP(((Const *) f->value)->constvalue);
-				int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-
-				in_requests = Max(in_requests, ceil((double) n / CF_IN_CHUNK));
-			}
-		}
 	}
 	if (pushed_rinfos != NIL)
 		sel = clauselist_selectivity(root, pushed_rinfos, baserel->relid,
@@ -281,73 +248,50 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 			: res->default_rows * CF_FANOUT_ORGS;
 		per_scope = total / CF_FANOUT_ORGS;
 	}
+	/* the pages of one list */
+	lists = res->paging == CF_PAGING_ONCE ? 1.0
+		: Max(1.0, ceil(per_scope * sel / page_size));
 
-	if (lookup)
+	switch (shape->reach)
 	{
-		*requests = scopes;
-		*remote_rows = scopes;
+		case CF_REACH_LOOKUP:
+			*requests = scopes;
+			*remote_rows = scopes;
+			break;
+		case CF_REACH_EMBEDDED:
+		case CF_REACH_FANOUT:
+			*remote_rows = total * sel;
+			*requests = ceil(CF_FANOUT_ORGS / cf_fanout_page_size(&info->opts));
+			if (shape->reach == CF_REACH_FANOUT)
+				*requests += CF_FANOUT_ORGS * windows * lists;
+			break;
+		default:
+			*remote_rows = scopes * per_scope * sel;
+			*requests = scopes * windows * lists;
+			if (res->scope_column == NULL)
+				*requests = Max(*requests, cf_shape_chunks(shape));
+			break;
 	}
-	else if (res->scope_column != NULL && !scoped)
-	{
-		double		org_pages = ceil(CF_FANOUT_ORGS /
-									 cf_fanout_page_size(&info->opts));
-
-		*remote_rows = total * sel;
-		if (res->embedded_field)
-			*requests = org_pages;
-		else
-			*requests = org_pages + CF_FANOUT_ORGS * windows *
-				(res->paging == CF_PAGING_ONCE ? 1.0
-				 : Max(1.0, ceil(per_scope * sel / page_size)));
-	}
-	else
-	{
-		*remote_rows = scopes * per_scope * sel;
-		*requests = scopes * windows *
-			(res->paging == CF_PAGING_ONCE ? 1.0
-			 : Max(1.0, ceil(per_scope * sel / page_size)));
-		if (res->scope_column == NULL)
-			*requests = Max(*requests, in_requests);
-	}
+	if (shape->no_match)
+		*requests = 0;
 	*remote_rows = clamp_row_est(*remote_rows);
 }
 
 /*
- * cf_window_requests
- *		The requests a window needs per scope: the number of windows its
- *		constant bounds make (the usage's 31 days each), three (a quarter)
- *		when they are known only at run time, else one.
+ * cf_estimate_pushed
+ *		cf_estimate of a path: the shape of its filters with the constants
+ *		the planner has.
  */
-static double
-cf_window_requests(const CfResource *res, List *pushed)
+static void
+cf_estimate_pushed(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
+				   List *pushed, double *requests, double *remote_rows)
 {
-	CfWindowBounds wb;
-	List	   *frags;
-	char	   *why;
-	ListCell   *lc;
+	CfRequestShape shape;
 
-	if (res->window == NULL || res->window->max_days == 0)
-		return 1.0;
-	cf_window_init(&wb);
-	foreach(lc, pushed)
-	{
-		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
-		const CfFilterDef *def = &res->filters[f->filter];
-
-		if (def->op != CF_OP_LOWER && def->op != CF_OP_UPPER)
-			continue;
-		if (!IsA(f->value, Const))
-			return 3.0;
-		if (((Const *) f->value)->constisnull)
-			return 1.0;
-		cf_window_add(&wb, def->op, f->bound,
-					  DatumGetTimestampTz(((Const *) f->value)->constvalue));
-	}
-	if (!wb.has_lower || TIMESTAMP_NOT_FINITE(wb.lower) ||
-		cf_window_fragments(res, &wb, GetCurrentStatementStartTimestamp(),
-							false, &frags, &why) != CF_VALUE_SEND)
-		return 1.0;
-	return Max(1.0, (double) list_length(frags));
+	cf_reqplan_shape_pushed(info->res, pushed, info->opts.page_size,
+							cf_fanout_page_size(&info->opts), -1, false,
+							CF_SHAPE_ESTIMATE, &shape);
+	cf_estimate(root, baserel, info, pushed, &shape, requests, remote_rows);
 }
 
 /*
@@ -483,7 +427,7 @@ cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info)
 									 list_concat(list_copy(baserel->baserestrictinfo),
 												 ppi->ppi_clauses),
 									 ppi->ppi_req_outer, &local);
-		cf_estimate(root, baserel, info, pushed, &requests, &rows);
+		cf_estimate_pushed(root, baserel, info, pushed, &requests, &rows);
 		total = CF_STARTUP_COST + requests * CF_REQUEST_COST +
 			rows * (CF_ROW_COST + cpu_tuple_cost);
 		startup = CF_STARTUP_COST + CF_REQUEST_COST;
@@ -535,7 +479,6 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *pushed = NIL;
 	List	   *local = NIL;
 	List	   *fdw_exprs = NIL;
-	List	   *filters = NIL;
 	List	   *retrieved = NIL;
 	List	   *order = NIL;
 	Bitmapset  *attrs = NULL;
@@ -543,6 +486,8 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	int			page_size;
 	int			order_idx = -1;
 	bool		desc = false;
+	CfReqPlan  *plan;
+	CfRequestShape shape;
 	char	   *request;
 	char	   *fanout;
 	char	   *conditions;
@@ -557,19 +502,6 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	else
 		local = scan_clauses;
 
-	foreach(lc, pushed)
-	{
-		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
-		int			exprno = -1;
-
-		if (f->value != NULL)
-		{
-			fdw_exprs = lappend(fdw_exprs, f->value);
-			exprno = list_length(fdw_exprs) - 1;
-		}
-		filters = lappend(filters, list_make4_int(f->filter, exprno, f->like,
-												  f->bound));
-	}
 	cf_check_required(root, baserel, res, pushed, info->opts.pushdown,
 					  info->window_used);
 
@@ -656,18 +588,24 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		page_size = Max(Min(page_size, (int) ceil(root->limit_tuples)),
 						res->min_page_size);
 
-	/* a fan-out reads the organizations list as the scan does */
-	cf_describe_request(res, pushed, page_size,
-						cf_fanout_page_size(&info->opts), order_idx, desc,
-						&request, &fanout, &conditions, &windows);
+	/*
+	 * The request plan; what it sends with the constants known now is what
+	 * EXPLAIN shows and the estimate counts.  A fan-out reads the
+	 * organizations list as the scan does.
+	 */
+	plan = cf_reqplan_make(res, pushed, page_size,
+						   cf_fanout_page_size(&info->opts), order_idx, desc,
+						   &fdw_exprs);
+	cf_request_shape(plan, cf_reqplan_plan_values(plan, fdw_exprs),
+					 CF_SHAPE_EXPLAIN, &shape);
+	cf_shape_describe(plan, &shape, &request, &fanout, &conditions, &windows);
 	if (count)
-		cf_count_estimate(res, pushed, &requests, &rows);
+		cf_count_estimate(res, &shape, &requests, &rows);
 	else
-		cf_estimate(root, baserel, info, pushed, &requests, &rows);
-	if (strncmp(request, "no request", 10) == 0)
-		requests = 0;
+		cf_estimate(root, baserel, info, pushed, &shape, &requests, &rows);
 
-	fdw_private = list_make5(makeInteger(res->id), filters, retrieved,
+	fdw_private = list_make5(makeInteger(res->id),
+							 cf_reqplan_slots_list(plan), retrieved,
 							 makeInteger(page_size), order);
 	fdw_private = lappend(fdw_private, makeString(request));
 	fdw_private = lappend(fdw_private, makeString(fanout));
@@ -726,437 +664,6 @@ cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 			 ? errhint("Add a condition such as \"WHERE %s\".", example)
 			 : errhint("Set the table's \"pushdown\" option to true, and add a condition such as \"WHERE %s\".",
 					   example)));
-}
-
-/* ======================================================================
- * Request descriptions
- * ======================================================================
- */
-
-/*
- * cf_append_param
- *		Appends "&name=value"; the caller drops the first '&'.  Values
- *		from SQL are percent-encoded, so no value can add a parameter or
- *		reach another endpoint.
- */
-void
-cf_append_param(StringInfo buf, const char *name, const char *value,
-				bool escape)
-{
-	appendStringInfo(buf, "&%s=%s", name, escape ? cf_url_escape(value) : value);
-}
-
-/*
- * cf_describe_values
- *		For EXPLAIN: the values a filter sends as they appear on the wire
- *		(percent-encoded) when they are constants, or "$n" for a value
- *		known only at run time (n counts the scan's runtime values).
- *		Returns NIL for a NULL constant, which sends nothing.
- */
-static List *
-cf_describe_values(const CfFilterDef *def, Expr *value, int exprno,
-				   List **raw)
-{
-	List	   *labels = NIL;
-	ListCell   *lc;
-
-	*raw = NIL;
-	if (value && IsA(value, Const))
-	{
-		Const	   *c = (Const *) value;
-
-		if (c->constisnull)
-			return NIL;
-		*raw = cf_datum_values(c->constvalue, c->consttype,
-							   def->op == CF_OP_IN || def->op == CF_OP_NOT_IN);
-		foreach(lc, *raw)
-			labels = lappend(labels, cf_url_escape(lfirst(lc)));
-		return labels;
-	}
-	return list_make1(psprintf("$%d", exprno + 1));
-}
-
-/*
- * cf_describe_request
- *		The request a scan sends, for EXPLAIN ("GET /path?filters&paging"),
- *		and, for a scan that fans out over organizations, how it does: it
- *		reads their list org_page_size at a time.
- */
-static void
-cf_describe_request(const CfResource *res, List *pushed, int page_size,
-					int org_page_size, int order, bool desc, char **request, char **fanout,
-					char **conditions, char **windows)
-{
-	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
-	StringInfoData query;
-	StringInfoData fan;
-	StringInfoData out;
-	const char *scope = NULL;
-	const char *lookup = NULL;
-	const char *path_id = NULL;
-	bool		scoped = false;
-	bool		single = res->paging == CF_PAGING_NONE;
-	const char *path;
-	ListCell   *lc;
-	int			exprno = 0;
-	StringInfoData conds;
-	CfWindowBounds wb;
-	char	   *lower_label = NULL;
-	char	   *upper_label = NULL;
-	char	   *window_query = NULL;
-
-	initStringInfo(&query);
-	initStringInfo(&fan);
-	initStringInfo(&out);
-	initStringInfo(&conds);
-	*conditions = "";
-	*windows = "";
-	cf_window_init(&wb);
-
-	foreach(lc, pushed)
-	{
-		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
-		const CfFilterDef *def = &res->filters[f->filter];
-		List	   *labels = NIL;
-		List	   *raw = NIL;
-		ListCell   *vc;
-
-		if (f->value)
-			labels = cf_describe_values(def, f->value, exprno++, &raw);
-
-		/* a window's bound: its dates are worked out below */
-		if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
-		{
-			if (IsA(f->value, Const) && ((Const *) f->value)->constisnull)
-			{
-				*request = psprintf("no request: %s compared with NULL matches no row",
-									def->column);
-				*fanout = "";
-				*conditions = "";
-				return;
-			}
-			if (IsA(f->value, Const))
-				cf_window_add(&wb, def->op, f->bound,
-							  DatumGetTimestampTz(((Const *) f->value)->constvalue));
-			else if (def->op == CF_OP_LOWER && lower_label == NULL)
-				lower_label = linitial(labels);
-			else if (def->op == CF_OP_UPPER && upper_label == NULL)
-				upper_label = linitial(labels);
-			/* "=" is both bounds: said once */
-			if (!(def->op == CF_OP_UPPER && f->bound == CF_BOUND_EQ))
-				appendStringInfo(&conds, "%s%s", conds.len ? " AND " : "",
-								 cf_describe_condition(def, f, raw, exprno));
-			continue;
-		}
-
-		/* a constant is judged as the scan will judge it (cf_scan_start) */
-		if (f->value && IsA(f->value, Const))
-		{
-			List	   *utf8 = NIL;
-			List	   *kept;
-			char	   *why = NULL;
-			CfValueVerdict	verdict;
-			int			fidx;
-			char	   *literal;
-
-			foreach(vc, raw)
-				utf8 = lappend(utf8, cf_utf8(lfirst(vc)));
-			if (f->like != CF_LIKE_NONE && utf8 != NIL)
-			{
-				if (!cf_like_filter(res, f->filter, linitial(utf8), f->like,
-									&fidx, &literal))
-					continue;
-				verdict = cf_judge_values(res, &res->filters[fidx],
-										  list_make1(literal), &kept, &why);
-			}
-			else
-				verdict = cf_judge_values(res, def, utf8, &kept, &why);
-			if (verdict == CF_VALUE_NO_MATCH)
-			{
-				*request = psprintf("no request: %s", why);
-				*fanout = "";
-				*conditions = "";
-				return;
-			}
-			if (verdict == CF_VALUE_SKIP)
-				continue;
-			if (f->like == CF_LIKE_NONE)
-			{
-				raw = kept;
-				labels = NIL;
-				foreach(vc, kept)
-					labels = lappend(labels, cf_url_escape(lfirst(vc)));
-			}
-		}
-
-		appendStringInfo(&conds, "%s%s", conds.len ? " AND " : "",
-						 cf_describe_condition(def, f, raw,
-											   f->value ? exprno : 0));
-
-		if (def->flags & CF_FLT_LOOKUP)
-		{
-			lookup = labels ? linitial(labels) : "NULL";
-			single = true;
-		}
-		else if (def->flags & CF_FLT_PATH_ID)
-			path_id = labels == NIL ? "NULL"
-				: raw != NIL && (def->flags & CF_FLT_UUID)
-				? cf_url_escape(cf_uuid_dashed(linitial(raw))) : linitial(labels);
-		else if (def->flags & CF_FLT_PATH)
-		{
-			scoped = true;
-			if (def->op == CF_OP_EQ)
-				scope = labels ? linitial(labels) : "NULL";
-			else
-			{
-				appendStringInfoString(&fan, "for each organization_id in (");
-				foreach(vc, labels)
-					appendStringInfo(&fan, "%s%s",
-									 vc == list_head(labels) ? "" : ", ",
-									 (char *) lfirst(vc));
-				appendStringInfoChar(&fan, ')');
-			}
-		}
-		else if (def->op == CF_OP_IS_NULL)
-			cf_append_param(&query, def->param, def->null_value, false);
-		else if (f->like != CF_LIKE_NONE)
-		{
-			int			fidx;
-			char	   *literal;
-
-			if (raw == NIL)
-				appendStringInfo(&query, "&<%s %s>", res->filters[f->filter].column,
-								 f->like == CF_LIKE_ICASE ? "ILIKE" : "LIKE");
-			else if (cf_like_filter(res, f->filter, linitial(raw), f->like,
-									&fidx, &literal))
-				cf_append_param(&query, res->filters[fidx].param, literal, true);
-		}
-		else if (def->op == CF_OP_IN && res->scope_column == NULL &&
-				 order < 0 && list_length(labels) > CF_IN_CHUNK)
-		{
-			/* the scan splits such a list (cf_scan_start) */
-			appendStringInfo(&query, "&%s=<%d values, up to %d per request>",
-							 def->param, list_length(labels), CF_IN_CHUNK);
-		}
-		else if ((def->op == CF_OP_IN || def->op == CF_OP_NOT_IN) &&
-				 list_length(labels) > CF_IN_CHUNK)
-			appendStringInfo(&query, "&<%s: %d values, more than one request takes: checked locally>",
-							 def->param, list_length(labels));
-		else
-		{
-			foreach(vc, labels)
-				cf_append_param(&query, def->param, lfirst(vc), false);
-		}
-	}
-
-	if (res->window)
-	{
-		window_query = cf_describe_window(res, &wb, lower_label, upper_label,
-										  windows);
-		if (window_query == NULL)
-		{
-			*request = psprintf("no request: %s", *windows);
-			*fanout = "";
-			*conditions = "";
-			*windows = "";
-			return;
-		}
-	}
-
-	if (lookup)
-		path = cf_fill_path_label(res->item_path, scope, lookup);
-	else
-	{
-		path = cf_fill_path_label(res->list_path, scope, path_id);
-		if (order >= 0)
-			cf_append_order(&query, &res->orders[order], desc);
-		if (window_query)
-			appendStringInfoString(&query, window_query);
-		if (!single && res->paging != CF_PAGING_ONCE)
-			appendStringInfo(&query, "&%s=%d", res->page_param, page_size);
-	}
-
-	if (res->scope_column && !scoped && !lookup)
-	{
-		int			org_page = org_page_size;
-
-		if (res->embedded_field)
-		{
-			/* the rows come embedded in the organizations list */
-			path = orgs->list_path;
-			resetStringInfo(&query);
-			appendStringInfo(&query, "&%s=%d", orgs->page_param, org_page);
-			appendStringInfo(&fan, "the \"%s\" of each organization",
-							 res->embedded_field);
-		}
-		else
-			appendStringInfo(&fan, "for each organization listed by GET %s?%s=%d",
-							 orgs->list_path, orgs->page_param, org_page);
-	}
-
-	appendStringInfo(&out, "GET %s", path);
-	if (query.len > 0)
-		appendStringInfo(&out, "?%s", query.data + 1);
-	*request = out.data;
-	*fanout = fan.data;
-	*conditions = conds.data;
-}
-
-/*
- * cf_append_order
- *		Appends the parameters that ask for an order: "&order=name&direction=
- *		asc", or the direction alone where the API has one order.
- */
-void
-cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc)
-{
-	if (order->param)
-		cf_append_param(buf, order->param, order->value, false);
-	cf_append_param(buf, order->direction_param, desc ? "desc" : "asc", false);
-}
-
-/*
- * cf_describe_window
- *		The window's parameters as EXPLAIN shows them ("&since=2026-01-01&
- *		before=2026-02-01", or "&since=$1&before=..." for values known at run
- *		time), with *windows saying how the scan splits it into requests or
- *		that the API's default applies.  NULL when no time can match, with
- *		*windows saying why.
- */
-static char *
-cf_describe_window(const CfResource *res, const CfWindowBounds *wb,
-				   char *lower_label, char *upper_label, char **windows)
-{
-	const CfWindowDef *w = res->window;
-	List	   *frags;
-	char	   *why;
-	char	   *line;
-
-	if (lower_label != NULL || upper_label != NULL)
-	{
-		char	   *lower = lower_label ? lower_label
-			: cf_window_day(res, wb, CF_OP_LOWER);
-		char	   *upper = upper_label ? upper_label
-			: cf_window_day(res, wb, CF_OP_UPPER);
-
-		if (w->max_days > 0)
-			*windows = psprintf("windows of at most %d days, from the values",
-								w->max_days);
-		return psprintf("&%s=%s&%s=%s", w->lower_param, lower,
-						w->upper_param, upper);
-	}
-	if (cf_window_fragments(res, wb, GetCurrentStatementStartTimestamp(), true,
-							&frags, &why) == CF_VALUE_NO_MATCH)
-	{
-		*windows = why;
-		return NULL;
-	}
-	if (frags == NIL)
-	{
-		*windows = w->default_text
-			? psprintf("the API's default window: %s", w->default_text) : "";
-		return "";
-	}
-	line = cf_window_describe(res, frags);
-	if (line)
-		*windows = line;
-	return linitial(frags);
-}
-
-/*
- * cf_describe_condition
- *		A pushed condition as EXPLAIN VERBOSE shows it: the resource column,
- *		the operator and the constant (or $n, numbered as in the request).
- */
-static char *
-cf_describe_condition(const CfFilterDef *def, CfPushedFilter *f, List *raw,
-					  int exprno)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-	bool		constant = f->value && IsA(f->value, Const);
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, quote_identifier(def->column));
-	if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
-	{
-		static const char *const ops[] = {"?", ">", ">=", "<", "<=", "="};
-
-		appendStringInfo(&buf, " %s %s", ops[f->bound],
-						 constant ? quote_literal_cstr(linitial(raw))
-						 : psprintf("$%d", exprno));
-	}
-	else if (def->op == CF_OP_NE)
-		appendStringInfo(&buf, " <> %s", constant ? quote_literal_cstr(linitial(raw))
-						 : psprintf("$%d", exprno));
-	else if (def->op == CF_OP_NOT_IN && !constant)
-		appendStringInfo(&buf, " <> ALL ($%d)", exprno);
-	else if (def->op == CF_OP_NOT_IN)
-	{
-		appendStringInfoString(&buf, " NOT IN (");
-		foreach(lc, raw)
-			appendStringInfo(&buf, "%s%s", lc == list_head(raw) ? "" : ", ",
-							 quote_literal_cstr(lfirst(lc)));
-		appendStringInfoChar(&buf, ')');
-	}
-	else if (def->op == CF_OP_IS_NULL)
-		appendStringInfoString(&buf, " IS NULL");
-	else if (f->like != CF_LIKE_NONE)
-		appendStringInfo(&buf, " %s %s", f->like == CF_LIKE_ICASE ? "ILIKE" : "LIKE",
-						 constant ? quote_literal_cstr(linitial(raw))
-						 : psprintf("$%d", exprno));
-	else if (def->op == CF_OP_IN && !constant)
-		appendStringInfo(&buf, " = ANY ($%d)", exprno);
-	else if (def->op == CF_OP_IN && list_length(raw) > 10)
-		appendStringInfo(&buf, " IN (%d values)", list_length(raw));
-	else if (def->op == CF_OP_IN)
-	{
-		appendStringInfoString(&buf, " IN (");
-		foreach(lc, raw)
-			appendStringInfo(&buf, "%s%s", lc == list_head(raw) ? "" : ", ",
-							 quote_literal_cstr(lfirst(lc)));
-		appendStringInfoChar(&buf, ')');
-	}
-	else
-		appendStringInfo(&buf, " = %s", constant ? quote_literal_cstr(linitial(raw))
-						 : psprintf("$%d", exprno));
-	return buf.data;
-}
-
-/*
- * cf_datum_values
- *		The text values of a scalar or of each non-NULL array element.
- */
-List *
-cf_datum_values(Datum value, Oid type, bool is_array)
-{
-	List	   *result = NIL;
-	Oid			outfunc;
-	bool		isvarlena;
-
-	if (!is_array)
-	{
-		/* a time goes out as the API writes one: RFC 3339, in UTC */
-		if (type == TIMESTAMPTZOID)
-			return list_make1(cf_timestamptz_rfc3339(DatumGetTimestampTz(value)));
-		getTypeOutputInfo(type, &outfunc, &isvarlena);
-		return list_make1(OidOutputFunctionCall(outfunc, value));
-	}
-	else
-	{
-		Oid			elemtype;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n = cf_array_elements(value, &elemtype, &elems, &nulls);
-
-		getTypeOutputInfo(elemtype, &outfunc, &isvarlena);
-		for (int i = 0; i < n; i++)
-		{
-			if (!nulls[i])
-				result = lappend(result, OidOutputFunctionCall(outfunc, elems[i]));
-		}
-	}
-	return result;
 }
 
 /* ======================================================================

@@ -39,6 +39,7 @@
 #include <math.h>
 
 #include "cloudflare_fdw.h"
+#include "reqplan.h"
 #include "scan.h"
 #include "commands/explain.h"
 #include "compat.h"
@@ -196,46 +197,24 @@ cf_count_exact(const CfResource *res, List *pushed)
 
 /*
  * cf_count_estimate
- *		The requests of a count with these filters, and the organizations
- *		(groups) it visits: one list per organization named, or the
- *		organizations list and one request per organization for a fan-out.
+ *		The requests of a count whose scan sends this shape, and the
+ *		organizations (groups) it visits: one list per organization named,
+ *		or the organizations list and one request per organization for a
+ *		fan-out; none when no row can match.
  */
 void
-cf_count_estimate(const CfResource *res, List *pushed, double *requests,
-				  double *groups)
+cf_count_estimate(const CfResource *res, const CfRequestShape *shape,
+				  double *requests, double *groups)
 {
-	double		scopes = -1.0;
-	ListCell   *lc;
-
-	foreach(lc, pushed)
-	{
-		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
-		const CfFilterDef *def = &res->filters[f->filter];
-
-		if (!(def->flags & CF_FLT_PATH))
-			continue;
-		scopes = 1.0;
-		if (def->op == CF_OP_IN)
-		{
-			if (IsA(f->value, Const) && !((Const *) f->value)->constisnull)
-			{
-				ArrayType  *arr = DatumGetArrayTypeP(((Const *) f->value)->constvalue);
-
-				scopes = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-			}
-			else
-				scopes = CF_DEFAULT_IN_LIST;
-		}
-	}
 	if (res->scope_column == NULL)
 	{
 		*requests = 1.0;
 		*groups = 1.0;
 	}
-	else if (scopes >= 0)
+	else if (shape->reach == CF_REACH_SCOPES)
 	{
-		*requests = Max(scopes, 1.0);
-		*groups = Max(scopes, 1.0);
+		*requests = cf_shape_scopes(shape);
+		*groups = *requests;
 	}
 	else
 	{
@@ -244,6 +223,8 @@ cf_count_estimate(const CfResource *res, List *pushed, double *requests,
 			CF_FANOUT_ORGS;
 		*groups = CF_FANOUT_ORGS;
 	}
+	if (shape->no_match)
+		*requests = 0;
 }
 
 /*
@@ -266,6 +247,7 @@ cf_count_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	ListCell   *lc;
 	double		requests;
 	double		groups;
+	CfRequestShape shape;
 	ForeignPath *fpath;
 	Cost		cost;
 
@@ -315,7 +297,9 @@ cf_count_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	if (info->local != NIL || !cf_count_exact(res, info->pushed))
 		return;
 
-	cf_count_estimate(res, info->pushed, &requests, &groups);
+	cf_reqplan_shape_pushed(res, info->pushed, 1, 1, -1, false,
+							CF_SHAPE_ESTIMATE, &shape);
+	cf_count_estimate(res, &shape, &requests, &groups);
 	cost = CF_STARTUP_COST + requests * CF_COUNT_REQUEST_COST;
 	fpath = cf_create_foreign_upper_path(root, output_rel, target,
 										 grouped ? groups : 1.0, cost, cost,

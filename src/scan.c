@@ -73,7 +73,6 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 	st->res = cf_resource_by_id(intVal(list_nth(priv, CfScanPrivateResource)));
 	cf_get_options(RelationGetRelid(st->rel), &st->opts);
 
-	st->filters = (List *) list_nth(priv, CfScanPrivateFilters);
 	st->page_size = intVal(list_nth(priv, CfScanPrivatePageSize));
 	st->order = -1;
 	if (list_nth(priv, CfScanPrivateOrder) != NIL)
@@ -83,6 +82,9 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 		st->order = linitial_int(order);
 		st->order_desc = lsecond_int(order) != 0;
 	}
+	st->plan = cf_reqplan_read(st->res, (List *) list_nth(priv, CfScanPrivateSlots),
+							   st->page_size, cf_fanout_page_size(&st->opts),
+							   st->order, st->order_desc);
 
 	table = GetForeignTable(RelationGetRelid(st->rel));
 	st->conn = cf_get_connection(GetForeignServer(table->serverid),
@@ -96,6 +98,7 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 	st->nconvs = list_length(retrieved);
 	st->convs = palloc0(sizeof(CfColumnConv) * Max(st->nconvs, 1));
 	st->echo = palloc0(sizeof(char *) * Max(st->nconvs, 1));
+	st->conv_columns = palloc0(sizeof(char *) * Max(st->nconvs, 1));
 	i = 0;
 	foreach(lc, retrieved)
 	{
@@ -109,8 +112,11 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 		cf_conv_init(&st->convs[i], st->rel, attnum, path);
 		cf_conv_set_doc_type(&st->convs[i], cf_resource_field_type(st->res, path));
 		if (col != NULL)
+		{
 			st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE |
 													 CF_COL_PAGE_INFO);
+			st->conv_columns[i] = col->name;
+		}
 		i++;
 	}
 	st->paths = cf_path_tree(st->convs, st->nconvs);
@@ -141,33 +147,23 @@ cf_utf8(char *s)
 }
 
 /* list_sort comparator of C strings */
-static int
-cf_cmp_cstring(const ListCell *a, const ListCell *b)
-{
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
-}
-
 /*
  * cf_scan_start
  *		Evaluates the filter values and sets up the request streams of a
- *		(re)scan.  A filter value that cannot match (NULL, an empty list,
- *		or what cf_judge_values finds can match no row: an enum value the
- *		API does not have, a value beyond the document's limits, an empty
- *		or dot-segment id) makes the scan empty without any request; a value
- *		the API would ignore (an empty name) is not sent.
+ *		(re)scan from the shape of what they send (reqplan.c): nothing when
+ *		no row can match, one object, one list (or the chunks of a long IN
+ *		list), a list per organization named (times each time window), or
+ *		a fan-out over the organizations list.
  */
 void
 cf_scan_start(CfScanState *st, ExprContext *econtext)
 {
 	const CfResource *res = st->res;
-	StringInfoData query;
-	List	   *scopes = NIL;
-	bool		scoped = false;
-	const CfFilterDef *split_def = NULL;
-	List	   *split = NIL;
+	const CfReqPlan *plan = st->plan;
+	CfSlotValue *values;
+	CfRequestShape shape;
 	ListCell   *lc;
 	MemoryContext old;
-	CfWindowBounds wb;
 
 	MemoryContextReset(st->batch_cxt);
 	MemoryContextReset(st->scan_cxt);
@@ -176,7 +172,6 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	st->empty = false;
 	st->budget_used = 0;
 	st->fanout = false;
-	st->lookup_id = NULL;
 	st->path_id = NULL;
 	st->windows = NIL;
 	st->next_window = 0;
@@ -187,218 +182,101 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	st->cur = -1;
 	for (int i = 0; i < st->nconvs; i++)
 		st->echo[i] = NULL;
-	initStringInfo(&query);
-	cf_window_init(&wb);
 
-	foreach(lc, st->filters)
+	/* the values, evaluated in per-tuple memory, their text kept here */
+	values = palloc0(sizeof(CfSlotValue) * Max(plan->nslots, 1));
+	for (int i = 0; i < plan->nslots; i++)
 	{
-		List	   *f = (List *) lfirst(lc);
-		const CfFilterDef *def = &res->filters[linitial_int(f)];
-		int			exprno = lsecond_int(f);
-		int			like = lthird_int(f);
-		int			bound = lfourth_int(f);
-		List	   *values = NIL;
-		List	   *kept = NIL;
-		ListCell   *vc;
+		const CfSlot *slot = &plan->slots[i];
+		bool		isnull = false;
+		Datum		d = (Datum) 0;
 
-		if (exprno >= 0)
-		{
-			ExprState  *es = list_nth(st->value_states, exprno);
-			Oid			type = list_nth_oid(st->value_types, exprno);
-			bool		isnull;
-			Datum		d;
-			List	   *utf8 = NIL;
-			char	   *why;
-			CfValueVerdict	verdict;
+		values[i].known = true;
+		if (slot->expr < 0)
+			continue;
+		MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		d = ExecEvalExpr(list_nth(st->value_states, slot->expr), econtext,
+						 &isnull);
+		MemoryContextSwitchTo(st->scan_cxt);
+		cf_slot_set(&values[i], res, slot, d, isnull,
+					list_nth_oid(st->value_types, slot->expr));
+	}
+	cf_request_shape(plan, values, CF_SHAPE_RUN, &shape);
+	if (shape.no_match)
+	{
+		st->empty = true;
+		MemoryContextSwitchTo(old);
+		return;
+	}
 
-			/* evaluated in per-tuple memory, its text kept in scan_cxt */
-			MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-			d = ExecEvalExpr(es, econtext, &isnull);
-			MemoryContextSwitchTo(st->scan_cxt);
+	/* a filter-only column echoes the value it was filtered on */
+	foreach(lc, shape.echo)
+	{
+		CfEcho	   *echo = (CfEcho *) lfirst(lc);
 
-			/* a window's bound: the dates are worked out after the loop */
-			if (def->op == CF_OP_LOWER || def->op == CF_OP_UPPER)
-			{
-				if (isnull)
-				{
-					st->empty = true;
-					break;
-				}
-				Assert(type == TIMESTAMPTZOID);
-				cf_window_add(&wb, def->op, bound, DatumGetTimestampTz(d));
-				continue;
-			}
-			if (!isnull)
-				values = cf_datum_values(d, type, def->op == CF_OP_IN ||
-										 def->op == CF_OP_NOT_IN);
-			foreach(vc, values)
-				utf8 = lappend(utf8, cf_utf8(lfirst(vc)));
-
-			/* a pattern is judged by the literal it sends, below */
-			verdict = like != CF_LIKE_NONE && utf8 != NIL ? CF_VALUE_SEND
-				: cf_judge_values(res, def, utf8, &kept, &why);
-			if (like != CF_LIKE_NONE)
-				kept = utf8;
-			if (verdict == CF_VALUE_NO_MATCH)
-			{
-				st->empty = true;
-				break;
-			}
-			if (verdict == CF_VALUE_SKIP)
-				continue;		/* not sent; the recheck answers it */
-		}
-
-		if (def->flags & CF_FLT_LOOKUP)
-			st->lookup_id = linitial(kept);
-		else if (def->flags & CF_FLT_PATH_ID)
-		{
-			/* the path takes a UUID's dashed form; the echo, the value */
-			st->path_id = (def->flags & CF_FLT_UUID)
-				? cf_uuid_dashed(linitial(kept)) : linitial(kept);
-		}
-		else if (def->flags & CF_FLT_PATH)
-		{
-			scoped = true;
-			foreach(vc, kept)
-				scopes = list_append_unique(scopes, makeString(lfirst(vc)));
-		}
-		else if (def->op == CF_OP_IS_NULL)
-			cf_append_param(&query, def->param, def->null_value, false);
-		else if (like != CF_LIKE_NONE)
-		{
-			int			fidx;
-			char	   *literal;
-
-			if (cf_like_filter(res, linitial_int(f), linitial(kept), like,
-							   &fidx, &literal))
-			{
-				List	   *lit;
-				char	   *why;
-
-				switch (cf_judge_values(res, &res->filters[fidx],
-										list_make1(literal), &lit, &why))
-				{
-					case CF_VALUE_SEND:
-						cf_append_param(&query, res->filters[fidx].param,
-										literal, true);
-						break;
-					case CF_VALUE_SKIP:
-						break;
-					case CF_VALUE_NO_MATCH:
-						st->empty = true;
-						break;
-				}
-				if (st->empty)
-					break;
-			}
-		}
-		else if (def->op == CF_OP_IN && res->scope_column == NULL &&
-				 split_def == NULL && st->order < 0 &&
-				 list_length(kept) > CF_IN_CHUNK)
-		{
-			/*
-			 * Sent in chunks below.  Each value goes into one chunk only
-			 * (sorted, duplicates dropped), so no row comes back twice.
-			 */
-			split_def = def;
-			kept = list_copy(kept);
-			list_sort(kept, cf_cmp_cstring);
-			foreach(vc, kept)
-				if (split == NIL || strcmp(strVal(llast(split)), lfirst(vc)) != 0)
-					split = lappend(split, makeString(lfirst(vc)));
-		}
-		else if ((def->op == CF_OP_IN || def->op == CF_OP_NOT_IN) &&
-				 list_length(kept) > CF_IN_CHUNK)
-			continue;			/* too long for one URL: checked locally */
-		else
-		{
-			foreach(vc, kept)
-				cf_append_param(&query, def->param, lfirst(vc), true);
-		}
-
-		/* a filter-only column echoes the value it was filtered on */
 		for (int i = 0; i < st->nconvs; i++)
-		{
-			const CfColumnDef *col;
-
-			if (!(st->convs[i].filter_only & CF_COL_FILTER_ONLY))
-				continue;
-			col = cf_attr_resource_column(RelationGetRelid(st->rel),
-										  st->convs[i].attnum, res);
-			if (col && strcmp(col->name, def->column) == 0 && kept != NIL)
-				st->echo[i] = linitial(kept);
-		}
+			if ((st->convs[i].filter_only & CF_COL_FILTER_ONLY) &&
+				st->conv_columns[i] != NULL &&
+				strcmp(st->conv_columns[i], echo->column) == 0)
+				st->echo[i] = echo->value;
 	}
 
-	if (!st->empty && res->window)
+	st->path_id = shape.path_id;
+	st->windows = shape.windows;
+	if (plan->order >= 0)
+		cf_append_order(&shape.query, &res->orders[plan->order], plan->order_desc);
+	st->query = shape.query.data;
+
+	switch (shape.reach)
 	{
-		char	   *why;
-
-		if (cf_window_fragments(res, &wb, GetCurrentStatementStartTimestamp(),
-								false, &st->windows, &why) == CF_VALUE_NO_MATCH)
-			st->empty = true;
-	}
-
-	if (!st->empty)
-	{
-		const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
-		char	   *base;
-
-		if (st->lookup_id)
-		{
-			const char *scope = scopes ? strVal(linitial(scopes)) : NULL;
-
-			st->active[st->nactive++] =
-				cf_new_stream(st, cf_fill_path(res->item_path, scope, st->lookup_id),
-							  scope, true);
-		}
-		else
-		{
-			if (st->order >= 0)
-				cf_append_order(&query, &res->orders[st->order], st->order_desc);
-			st->query = query.data;
-
-			if (res->scope_column == NULL && split != NIL)
+		case CF_REACH_LOOKUP:
 			{
-				/* one list path per CF_IN_CHUNK values, read as streams */
-				for (int i = 0; i < list_length(split); i += CF_IN_CHUNK)
-				{
-					StringInfoData chunk;
+				const char *scope = shape.scopes ? strVal(linitial(shape.scopes)) : NULL;
 
-					initStringInfo(&chunk);
-					appendStringInfoString(&chunk, query.data);
-					for (int j = i; j < Min(i + CF_IN_CHUNK, list_length(split)); j++)
-						cf_append_param(&chunk, split_def->param,
-										strVal(list_nth(split, j)), true);
-					st->chunks = lappend(st->chunks,
-										 psprintf("%s?%s", res->list_path,
-												  chunk.data + 1));
-				}
+				st->active[st->nactive++] =
+					cf_new_stream(st, cf_fill_path(res->item_path, scope, shape.lookup),
+								  scope, true);
 			}
-			else if (res->scope_column == NULL)
+			break;
+		case CF_REACH_LIST:
+			if (shape.split == NIL)
+				st->active[st->nactive++] =
+					cf_new_stream(st, psprintf("%s%s%s", res->list_path,
+											   st->query[0] ? "?" : "",
+											   st->query[0] ? st->query + 1 : ""),
+								  NULL, false);
+			/* one list path per CF_IN_CHUNK values, read as streams */
+			for (int i = 0; i < list_length(shape.split); i += CF_IN_CHUNK)
 			{
-				base = psprintf("%s%s%s", res->list_path,
-								query.len ? "?" : "", query.len ? query.data + 1 : "");
-				st->active[st->nactive++] = cf_new_stream(st, base, NULL, false);
+				StringInfoData chunk;
+
+				initStringInfo(&chunk);
+				appendStringInfoString(&chunk, st->query);
+				for (int j = i; j < Min(i + CF_IN_CHUNK, list_length(shape.split)); j++)
+					cf_append_param(&chunk, shape.split_def->param,
+									list_nth(shape.split, j), true);
+				st->chunks = lappend(st->chunks,
+									 psprintf("%s?%s", res->list_path, chunk.data + 1));
 			}
-			else if (scoped)
+			break;
+		case CF_REACH_SCOPES:
+			foreach(lc, shape.scopes)
+				st->scopes = lappend(st->scopes, strVal(lfirst(lc)));
+			break;
+		case CF_REACH_EMBEDDED:
 			{
-				foreach(lc, scopes)
-					st->scopes = lappend(st->scopes, strVal(lfirst(lc)));
-			}
-			else if (res->embedded_field)
-			{
-				CfStream   *s = cf_new_stream(st, pstrdup(orgs->list_path), NULL, false);
+				CfStream   *s = cf_new_stream(st, pstrdup(cf_resource_by_id(CF_RES_ORGANIZATIONS)->list_path),
+											  NULL, false);
 
 				s->embedded = true;
 				st->active[st->nactive++] = s;
 			}
-			else
-			{
-				st->fanout = true;
-				st->driver = cf_new_stream(st, pstrdup(orgs->list_path), NULL, false);
-			}
-		}
+			break;
+		case CF_REACH_FANOUT:
+			st->fanout = true;
+			st->driver = cf_new_stream(st, pstrdup(cf_resource_by_id(CF_RES_ORGANIZATIONS)->list_path),
+									   NULL, false);
+			break;
 	}
 	MemoryContextSwitchTo(old);
 }

@@ -16,6 +16,7 @@
 
 #include "cloudflare_fdw.h"
 #include "compat.h"
+#include "reqplan.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
 #include "utils/rel.h"
@@ -23,22 +24,12 @@
 /* Organizations a fan-out is assumed to cover when nothing says better. */
 #define CF_FANOUT_ORGS		100.0
 
-/* Values of a runtime IN list (or scope list) the planner assumes. */
-#define CF_DEFAULT_IN_LIST	10.0
-
-/*
- * The most values of one IN list a request carries.  A longer list is sent
- * as several requests of this many values each (a hundred 32-character ids
- * make a query of about 4 kB; servers refuse URLs past 8 to 16 kB).
- */
-#define CF_IN_CHUNK			100
-
 /* Positions in a ForeignScan's fdw_private. */
 typedef enum CfScanPrivateIndex
 {
 	CfScanPrivateResource,		/* Integer: CfResourceId */
-	CfScanPrivateFilters,		/* List of IntList (filter, expr index, like,
-								 * bound) */
+	CfScanPrivateSlots,			/* the request plan's slots: List of IntList
+								 * (CfSlotField) */
 	CfScanPrivateRetrieved,		/* IntList of attnums to convert */
 	CfScanPrivatePageSize,		/* Integer */
 	CfScanPrivateOrder,			/* IntList (order index, descending) or NIL */
@@ -91,7 +82,7 @@ typedef struct CfScanState
 	CfConnection *conn;
 
 	/* from the plan */
-	List	   *filters;		/* List of IntList */
+	CfReqPlan  *plan;			/* the request plan (reqplan.h) */
 	List	   *value_states;	/* ExprState per fdw_exprs entry */
 	List	   *value_types;	/* result type OIDs of fdw_exprs */
 	int			page_size;
@@ -103,6 +94,7 @@ typedef struct CfScanState
 	CfColumnConv *convs;
 	CfPathNode *paths;			/* the JSON paths of convs, as a tree */
 	CfColumnConv *current_conv; /* for the error context */
+	const char **conv_columns;	/* the resource column of each conv, or NULL */
 	char	  **echo;			/* filter-only values per conv, or NULL */
 
 	/*
@@ -116,7 +108,6 @@ typedef struct CfScanState
 	bool		empty;			/* the filters cannot match anything */
 	bool		fanout;			/* streams come from the organizations list */
 	char	   *query;			/* "&a=b&c=d" filters, escaped */
-	char	   *lookup_id;
 	char	   *path_id;		/* the {id} of a list path (a history) */
 	List	   *windows;		/* "&since=..&before=.." per request, or NIL */
 	int			next_window;	/* of the scope being started */
@@ -150,6 +141,8 @@ extern ForeignScan *cf_base_plan(PlannerInfo *root, RelOptInfo *baserel,
 								 Oid foreigntableid, ForeignPath *best_path,
 								 List *tlist, List *scan_clauses,
 								 Plan *outer_plan, bool count);
+
+/* reqplan.c */
 extern void cf_append_param(StringInfo buf, const char *name,
 							const char *value, bool escape);
 extern void cf_append_order(StringInfo buf, const CfOrderDef *order, bool desc);
@@ -168,7 +161,8 @@ extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
 							ExplainState *es);
 
 /* count.c */
-extern void cf_count_estimate(const CfResource *res, List *pushed,
+extern void cf_count_estimate(const CfResource *res,
+							  const CfRequestShape *shape,
 							  double *requests, double *groups);
 
 #endif							/* CF_SCAN_H */
