@@ -207,7 +207,6 @@ cloudflareGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
  *		from the shape of what it sends (reqplan.c).  The table option
  *		"rows" sets the unfiltered row count; otherwise the resource's
  *		default per organization times an assumed number of organizations.
- *		A scan whose values can match no row sends nothing.
  */
 static void
 cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
@@ -272,8 +271,6 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 				*requests = Max(*requests, cf_shape_chunks(shape));
 			break;
 	}
-	if (shape->no_match)
-		*requests = 0;
 	*remote_rows = clamp_row_est(*remote_rows);
 }
 
@@ -603,6 +600,8 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		cf_count_estimate(res, &shape, &requests, &rows);
 	else
 		cf_estimate(root, baserel, info, pushed, &shape, &requests, &rows);
+	if (shape.no_match)
+		requests = 0;
 
 	fdw_private = list_make5(makeInteger(res->id),
 							 cf_reqplan_slots_list(plan), retrieved,

@@ -200,7 +200,7 @@ cf_count_exact(const CfResource *res, List *pushed)
  *		The requests of a count whose scan sends this shape, and the
  *		organizations (groups) it visits: one list per organization named,
  *		or the organizations list and one request per organization for a
- *		fan-out; none when no row can match.
+ *		fan-out.
  */
 void
 cf_count_estimate(const CfResource *res, const CfRequestShape *shape,
@@ -223,8 +223,6 @@ cf_count_estimate(const CfResource *res, const CfRequestShape *shape,
 			CF_FANOUT_ORGS;
 		*groups = CF_FANOUT_ORGS;
 	}
-	if (shape->no_match)
-		*requests = 0;
 }
 
 /*

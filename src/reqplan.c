@@ -16,6 +16,13 @@
  * and a value known only at run time is a label ("$1"), so EXPLAIN says
  * exactly what the scan will do with the constants it has.
  *
+ * One difference is deliberate: the estimate (CF_SHAPE_ESTIMATE) counts the
+ * requests the filters make even when a constant can match no row (and
+ * notes no_match).  A path is costed by its structure; were a scan that
+ * sends nothing costed at nothing, it would tie with a count(*) that sends
+ * nothing either, and which of the two plans PostgreSQL keeps would depend
+ * on add_path's order.  EXPLAIN shows no request and 0 estimated requests.
+ *
  * IDENTIFICATION
  *		  src/reqplan.c
  *
@@ -239,7 +246,9 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 	initStringInfo(&shape->conditions);
 	cf_window_init(&wb);
 
-	for (int i = 0; i < plan->nslots && shape->no_match == NULL; i++)
+	for (int i = 0;
+		 i < plan->nslots && (shape->no_match == NULL || use == CF_SHAPE_ESTIMATE);
+		 i++)
 	{
 		const CfSlot *slot = &plan->slots[i];
 		const CfFilterDef *def = &res->filters[slot->filter];
@@ -254,7 +263,7 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 			{
 				shape->no_match = psprintf("%s compared with NULL matches no row",
 										   def->column);
-				break;
+				continue;
 			}
 			if (v->known)
 				cf_window_add(&wb, def->op, slot->bound, v->time);
@@ -280,7 +289,7 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 		cf_shape_slot(plan, slot, v, kept, shape);
 	}
 
-	if (shape->no_match == NULL && res->window)
+	if ((shape->no_match == NULL || use == CF_SHAPE_ESTIMATE) && res->window)
 		cf_shape_window(plan, &wb, lower_label, upper_label, shape);
 
 	if (shape->lookup)
@@ -339,8 +348,17 @@ cf_shape_value(const CfReqPlan *plan, const CfSlot *slot, CfSlotValue *v,
 		verdict = cf_judge_values(res, def, v->texts, kept, &why);
 	if (verdict == CF_VALUE_NO_MATCH)
 	{
-		shape->no_match = why;
-		return false;
+		if (shape->no_match == NULL)
+			shape->no_match = why;
+		/*
+		 * The estimate counts the requests the filters make (see the
+		 * header): the object or the organizations they name.
+		 */
+		if (shape->use != CF_SHAPE_ESTIMATE || v->texts == NIL ||
+			(slot->kind != CF_SLOT_SCOPE && slot->kind != CF_SLOT_LOOKUP))
+			return false;
+		*kept = v->texts;
+		return true;
 	}
 	if (verdict == CF_VALUE_SKIP)
 		return false;
@@ -505,7 +523,8 @@ cf_shape_window(const CfReqPlan *plan, const CfWindowBounds *wb,
 							shape->use == CF_SHAPE_EXPLAIN, &shape->windows,
 							&why) == CF_VALUE_NO_MATCH)
 	{
-		shape->no_match = why;
+		if (shape->no_match == NULL)
+			shape->no_match = why;
 		return;
 	}
 	if (shape->windows == NIL)
