@@ -11,8 +11,10 @@ OBJS = \
 	src/count.o \
 	src/cache.o \
 	src/diag.o \
+	src/fetch.o \
 	src/http.o \
 	src/jsonscan.o \
+	src/judge.o \
 	src/modify.o \
 	src/option.o \
 	src/page.o \

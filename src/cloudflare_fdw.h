@@ -226,6 +226,8 @@ extern const CfResource *cf_resource_by_id(CfResourceId id);
 extern const CfColumnDef *cf_resource_column(const CfResource *res,
 											 const char *colname);
 extern const char *cf_resource_names(void);
+extern int	cf_resource_filter(const CfResource *res, const char *column,
+							   CfFilterOp op);
 extern char *cf_fill_path(const char *template, const char *organization_id,
 						  const char *id);
 extern char *cf_fill_path_label(const char *template,

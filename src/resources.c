@@ -705,6 +705,23 @@ cf_check_path_value(const char *template, const char *what, const char *value)
 						   template)));
 }
 
+/*
+ * cf_resource_filter
+ *		The index of the resource's filter on column with operator op, or
+ *		-1.
+ */
+int
+cf_resource_filter(const CfResource *res, const char *column, CfFilterOp op)
+{
+	for (int i = 0; i < res->nfilters; i++)
+	{
+		if (res->filters[i].op == op &&
+			strcmp(res->filters[i].column, column) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* cf_fill_path with a choice of escaping (EXPLAIN labels are not values). */
 static char *
 cf_fill_path_ext(const char *template, const char *organization_id,

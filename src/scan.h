@@ -155,6 +155,10 @@ extern void cf_scan_start(CfScanState *st, ExprContext *econtext);
 extern TupleTableSlot *cf_scan_next(CfScanState *st, ExprContext *econtext,
 									TupleTableSlot *slot);
 extern char *cf_utf8(char *s);
+
+/* fetch.c */
+extern CfStream *cf_new_stream(CfScanState *st, const char *path,
+							   const char *scope, bool single);
 extern int	cf_fanout_page_size(const CfOptions *opts);
 extern bool cf_fetch_round(CfScanState *st);
 extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
