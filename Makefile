@@ -52,7 +52,7 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/reqplan.h src/scan.h cloudflare_fdw.control
+$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/reqplan.h src/scan.h src/connection.h src/convert.h src/option.h src/page.h src/pushdown.h src/ratelimit.h src/request.h src/resources.h cloudflare_fdw.control
 
 -include mk/project.mk
 -include mk/bench.mk

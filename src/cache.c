@@ -34,9 +34,10 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "request.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
-#include "http.h"
+#include "connection.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"

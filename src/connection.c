@@ -26,7 +26,9 @@
 
 #include "access/xact.h"
 #include "cloudflare_fdw.h"
+#include "request.h"
 #include "commands/defrem.h"
+#include "connection.h"
 #include "http.h"
 #include "miscadmin.h"
 #include "storage/fd.h"

@@ -28,6 +28,7 @@
 
 #include "catalog/pg_type.h"
 #include "cloudflare_fdw.h"
+#include "convert.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/date.h"

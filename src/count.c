@@ -39,6 +39,7 @@
 #include <math.h>
 
 #include "cloudflare_fdw.h"
+#include "pushdown.h"
 #include "reqplan.h"
 #include "scan.h"
 #include "commands/explain.h"

@@ -21,6 +21,9 @@
 
 #include "access/xact.h"
 #include "cloudflare_fdw.h"
+#include "page.h"
+#include "ratelimit.h"
+#include "request.h"
 #include "common/hashfn.h"
 #include "compat.h"
 #include "miscadmin.h"

@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "pushdown.h"
 
 static bool cf_is_email(const char *s);
 static bool cf_is_ipv4(const char *s);

@@ -24,6 +24,8 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "convert.h"
+#include "page.h"
 #include "jsonscan.h"
 
 #include <json-c/json.h>

@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "pushdown.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "catalog/pg_type.h"

@@ -44,8 +44,10 @@
 #include <math.h>
 
 #include "cloudflare_fdw.h"
+#include "ratelimit.h"
+#include "request.h"
 #include "common/hashfn.h"
-#include "http.h"
+#include "connection.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"

@@ -53,8 +53,12 @@
 #include <time.h>
 
 #include "cloudflare_fdw.h"
+#include "page.h"
+#include "ratelimit.h"
+#include "request.h"
 #include "compat.h"
 #include "common/pg_prng.h"
+#include "connection.h"
 #include "http.h"
 #include "lib/ilist.h"
 #include "mb/pg_wchar.h"

@@ -27,6 +27,8 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "pushdown.h"
+#include "request.h"
 #include "lib/stringinfo.h"
 
 #define lengthof_array(a) ((int) (sizeof(a) / sizeof((a)[0])))

@@ -15,6 +15,10 @@
 #define CF_SCAN_H
 
 #include "cloudflare_fdw.h"
+#include "convert.h"
+#include "page.h"
+#include "pushdown.h"
+#include "request.h"
 #include "compat.h"
 #include "reqplan.h"
 #include "nodes/execnodes.h"

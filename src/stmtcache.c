@@ -30,7 +30,9 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
-#include "http.h"
+#include "page.h"
+#include "request.h"
+#include "connection.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 

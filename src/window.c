@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "cloudflare_fdw.h"
+#include "pushdown.h"
 #include "datatype/timestamp.h"
 #include "utils/datetime.h"
 

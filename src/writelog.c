@@ -30,6 +30,7 @@
 
 #include "access/xact.h"
 #include "cloudflare_fdw.h"
+#include "request.h"
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
