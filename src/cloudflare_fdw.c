@@ -263,7 +263,7 @@ cf_estimate(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 		case CF_REACH_EMBEDDED:
 		case CF_REACH_FANOUT:
 			*remote_rows = total * sel;
-			*requests = ceil(CF_FANOUT_ORGS / cf_fanout_page_size(&info->opts));
+			*requests = ceil(CF_FANOUT_ORGS / cf_fanout_page_size(res, &info->opts));
 			if (shape->reach == CF_REACH_FANOUT)
 				*requests += CF_FANOUT_ORGS * windows * lists;
 			break;
@@ -289,7 +289,7 @@ cf_estimate_pushed(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
 	CfRequestShape shape;
 
 	cf_reqplan_shape_pushed(info->res, pushed, info->opts.page_size,
-							cf_fanout_page_size(&info->opts), -1, false,
+							cf_fanout_page_size(info->res, &info->opts), -1, false,
 							CF_SHAPE_ESTIMATE, &shape);
 	cf_estimate(root, baserel, info, pushed, &shape, requests, remote_rows);
 }
@@ -594,7 +594,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	 * organizations list as the scan does.
 	 */
 	plan = cf_reqplan_make(res, pushed, page_size,
-						   cf_fanout_page_size(&info->opts), order_idx, desc,
+						   cf_fanout_page_size(res, &info->opts), order_idx, desc,
 						   &fdw_exprs);
 	cf_request_shape(plan, cf_reqplan_plan_values(plan, fdw_exprs),
 					 CF_SHAPE_EXPLAIN, &shape);

@@ -220,7 +220,7 @@ cf_count_estimate(const CfResource *res, const CfRequestShape *shape,
 	else
 	{
 		*requests = ceil(CF_FANOUT_ORGS /
-						 cf_resource_by_id(CF_RES_ORGANIZATIONS)->max_page_size) +
+						 cf_fanout_resource(res)->max_page_size) +
 			CF_FANOUT_ORGS;
 		*groups = CF_FANOUT_ORGS;
 	}

@@ -47,20 +47,21 @@ cf_new_stream(CfScanState *st, const char *path, const char *scope, bool single)
 	s->path = (char *) path;
 	s->scope = (char *) scope;
 	s->single = single;
+	s->res = st->res;
 	s->page = 1;
 	return s;
 }
 
 /*
  * cf_fanout_page_size
- *		The page size of the organizations list a fan-out reads (and a
- *		profile scan, whose rows come embedded in it): the table's
+ *		The page size of the organizations list a fan-out of res reads (and
+ *		a profile scan, whose rows come embedded in it): the table's
  *		page_size, within what that list allows.
  */
 int
-cf_fanout_page_size(const CfOptions *opts)
+cf_fanout_page_size(const CfResource *res, const CfOptions *opts)
 {
-	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
+	const CfResource *orgs = cf_fanout_resource(res);
 
 	return Max(Min(opts->page_size, orgs->max_page_size), orgs->min_page_size);
 }
@@ -72,21 +73,17 @@ cf_fanout_page_size(const CfOptions *opts)
 static void
 cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 {
-	const CfResource *res = st->res;
 	StringInfoData path;
-	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
-	bool		org_list = s->embedded || s == st->driver;
-	CfPaging	paging = org_list ? orgs->paging : res->paging;
-	const char *page_param = org_list ? orgs->page_param : res->page_param;
-	int			page_size = org_list ? cf_fanout_page_size(&st->opts)
-		: st->page_size;
+	CfPaging	paging = s->res->paging;
+	int			page_size = s->res != st->res
+		? cf_fanout_page_size(st->res, &st->opts) : st->page_size;
 
 	initStringInfo(&path);
 	appendStringInfoString(&path, s->path);
-	if (!s->single && paging != CF_PAGING_NONE && paging != CF_PAGING_ONCE)
+	if (!s->single && cf_paging_sized(s->res))
 	{
 		appendStringInfo(&path, "%c%s=%d", strchr(s->path, '?') ? '&' : '?',
-						 page_param, page_size);
+						 s->res->page_param, page_size);
 		if (paging == CF_PAGING_TOKEN && s->token)
 			appendStringInfo(&path, "&%s=%s", CF_TOKEN_PARAM, cf_url_escape(s->token));
 		else if (paging == CF_PAGING_CURSOR && s->token)
@@ -133,11 +130,9 @@ cf_stream_response(CfScanState *st, CfStream *s)
 {
 	CfRequest  *req = s->req;
 	CfPage	   *page = req->page;
-	bool		org_list = s->embedded || s == st->driver;
-	CfPaging	paging = org_list
-		? cf_resource_by_id(CF_RES_ORGANIZATIONS)->paging : st->res->paging;
-	int			page_size = org_list ? cf_fanout_page_size(&st->opts)
-		: st->page_size;
+	CfPaging	paging = s->res->paging;
+	int			page_size = s->res != st->res
+		? cf_fanout_page_size(st->res, &st->opts) : st->page_size;
 
 	s->cur_page = NULL;
 	s->items = NULL;
@@ -189,7 +184,7 @@ cf_stream_response(CfScanState *st, CfStream *s)
 				 errcontext("request: GET %s", req->path)));
 
 	/* a count reads the list's total, not its one item */
-	if (st->count_mode && !org_list)
+	if (st->count_mode && s->res == st->res)
 	{
 		if (page->total_size < 0)
 			ereport(ERROR,
@@ -407,7 +402,7 @@ cf_fetch_driver_page(CfScanState *st)
 
 		if (orgs >= 0)
 		{
-			int64		org_page = cf_fanout_page_size(&st->opts);
+			int64		org_page = cf_fanout_page_size(st->res, &st->opts);
 			int64		need = orgs + (orgs + org_page - 1) / org_page;
 
 			if (need > st->opts.max_requests)

@@ -634,7 +634,7 @@ cf_classify_clauses(PlannerInfo *root, RelOptInfo *baserel,
 	 * the list was filtered on, so with one the list is read instead and
 	 * the id checked locally.
 	 */
-	needs_scope = res->item_path && strstr(res->item_path, "{organization_id}");
+	needs_scope = cf_path_takes(res->item_path, CF_PATH_SCOPE);
 	if (has_lookup)
 	{
 		List	   *kept = NIL;

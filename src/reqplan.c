@@ -554,7 +554,7 @@ cf_shape_describe(const CfReqPlan *plan, CfRequestShape *shape,
 				  char **windows)
 {
 	const CfResource *res = plan->res;
-	const CfResource *orgs = cf_resource_by_id(CF_RES_ORGANIZATIONS);
+	const CfResource *orgs = cf_fanout_resource(res);
 	StringInfoData query;
 	StringInfoData fan;
 	const char *scope = NULL;
@@ -605,7 +605,7 @@ cf_shape_describe(const CfReqPlan *plan, CfRequestShape *shape,
 			cf_append_order(&query, &res->orders[plan->order], plan->order_desc);
 		if (shape->window_query)
 			appendStringInfoString(&query, shape->window_query);
-		if (res->paging != CF_PAGING_NONE && res->paging != CF_PAGING_ONCE)
+		if (cf_paging_sized(res))
 			appendStringInfo(&query, "&%s=%d", res->page_param, plan->page_size);
 	}
 

@@ -708,6 +708,38 @@ cf_check_path_value(const char *template, const char *what, const char *value)
 }
 
 /*
+ * cf_fanout_resource
+ *		The resource whose list names the organizations a scoped resource
+ *		is read for when no organization_id is given (a fan-out), and whose
+ *		pages carry an embedded resource's rows: the organizations.
+ */
+const CfResource *
+cf_fanout_resource(const CfResource *res)
+{
+	(void) res;
+	return cf_resource_by_id(CF_RES_ORGANIZATIONS);
+}
+
+/* Whether a resource's list requests carry a page size (and so page). */
+bool
+cf_paging_sized(const CfResource *res)
+{
+	return res->paging != CF_PAGING_NONE && res->paging != CF_PAGING_ONCE;
+}
+
+/*
+ * cf_path_takes
+ *		Whether a path template has the placeholder of part: the scope's
+ *		{organization_id} or the object's {id}.
+ */
+bool
+cf_path_takes(const char *template, CfPathPart part)
+{
+	return template != NULL &&
+		strstr(template, part == CF_PATH_SCOPE ? "{organization_id}" : "{id}") != NULL;
+}
+
+/*
  * cf_resource_filter
  *		The index of the resource's filter on column with operator op, or
  *		-1.

@@ -212,6 +212,16 @@ extern const CfResource *cf_resource_by_id(CfResourceId id);
 extern const CfColumnDef *cf_resource_column(const CfResource *res,
 											 const char *colname);
 extern const char *cf_resource_names(void);
+/* The placeholders of a path template (cf_path_takes, cf_fill_path). */
+typedef enum CfPathPart
+{
+	CF_PATH_SCOPE,				/* {organization_id} */
+	CF_PATH_ID					/* {id} */
+} CfPathPart;
+
+extern const CfResource *cf_fanout_resource(const CfResource *res);
+extern bool cf_paging_sized(const CfResource *res);
+extern bool cf_path_takes(const char *template, CfPathPart part);
 extern int	cf_resource_filter(const CfResource *res, const char *column,
 							   CfFilterOp op);
 extern char *cf_fill_path(const char *template, const char *organization_id,

@@ -77,7 +77,7 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 		st->order_desc = lsecond_int(order) != 0;
 	}
 	st->plan = cf_reqplan_read(st->res, (List *) list_nth(priv, CfScanPrivateSlots),
-							   st->page_size, cf_fanout_page_size(&st->opts),
+							   st->page_size, cf_fanout_page_size(st->res, &st->opts),
 							   st->order, st->order_desc);
 
 	table = GetForeignTable(RelationGetRelid(st->rel));
@@ -259,17 +259,19 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 			break;
 		case CF_REACH_EMBEDDED:
 			{
-				CfStream   *s = cf_new_stream(st, pstrdup(cf_resource_by_id(CF_RES_ORGANIZATIONS)->list_path),
+				CfStream   *s = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
 											  NULL, false);
 
+				s->res = cf_fanout_resource(res);
 				s->embedded = true;
 				st->active[st->nactive++] = s;
 			}
 			break;
 		case CF_REACH_FANOUT:
 			st->fanout = true;
-			st->driver = cf_new_stream(st, pstrdup(cf_resource_by_id(CF_RES_ORGANIZATIONS)->list_path),
+			st->driver = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
 									   NULL, false);
+			st->driver->res = cf_fanout_resource(res);
 			break;
 	}
 	MemoryContextSwitchTo(old);

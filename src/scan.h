@@ -60,6 +60,7 @@ typedef struct CfRelInfo
 /* One sequence of pages: a list endpoint with fixed filters, or one GET. */
 typedef struct CfStream
 {
+	const CfResource *res;		/* whose pages: the scan's, or the fan-out's */
 	char	   *path;			/* path?query without paging parameters */
 	char	   *scope;			/* organization id of the scope column */
 	bool		single;			/* one object, not a list */
@@ -163,7 +164,7 @@ extern char *cf_utf8(char *s);
 /* fetch.c */
 extern CfStream *cf_new_stream(CfScanState *st, const char *path,
 							   const char *scope, bool single);
-extern int	cf_fanout_page_size(const CfOptions *opts);
+extern int	cf_fanout_page_size(const CfResource *res, const CfOptions *opts);
 extern bool cf_fetch_round(CfScanState *st);
 extern void cf_scan_explain(List *priv, CfScanState *st, const char *count,
 							ExplainState *es);
