@@ -76,6 +76,23 @@ cf_slot_kind(const CfFilterDef *def, int like)
 	return CF_SLOT_QUERY;
 }
 
+/* A plan of nslots slots, to be filled in. */
+static CfReqPlan *
+cf_reqplan_new(const CfResource *res, int nslots, int page_size,
+			   int org_page_size, int order, bool desc)
+{
+	CfReqPlan  *plan = palloc0(sizeof(CfReqPlan));
+
+	plan->res = res;
+	plan->nslots = nslots;
+	plan->slots = palloc0(sizeof(CfSlot) * Max(nslots, 1));
+	plan->page_size = page_size;
+	plan->org_page_size = org_page_size;
+	plan->order = order;
+	plan->order_desc = desc;
+	return plan;
+}
+
 /*
  * cf_reqplan_make
  *		The plan of the filters pushed (CfPushedFilter *), in their order;
@@ -86,17 +103,11 @@ CfReqPlan *
 cf_reqplan_make(const CfResource *res, List *pushed, int page_size,
 				int org_page_size, int order, bool desc, List **exprs)
 {
-	CfReqPlan  *plan = palloc0(sizeof(CfReqPlan));
+	CfReqPlan  *plan = cf_reqplan_new(res, list_length(pushed), page_size,
+									  org_page_size, order, desc);
 	ListCell   *lc;
 	int			i = 0;
 
-	plan->res = res;
-	plan->nslots = list_length(pushed);
-	plan->slots = palloc0(sizeof(CfSlot) * Max(plan->nslots, 1));
-	plan->page_size = page_size;
-	plan->org_page_size = org_page_size;
-	plan->order = order;
-	plan->order_desc = desc;
 	foreach(lc, pushed)
 	{
 		CfPushedFilter *f = (CfPushedFilter *) lfirst(lc);
@@ -137,17 +148,11 @@ CfReqPlan *
 cf_reqplan_read(const CfResource *res, List *slots, int page_size,
 				int org_page_size, int order, bool desc)
 {
-	CfReqPlan  *plan = palloc0(sizeof(CfReqPlan));
+	CfReqPlan  *plan = cf_reqplan_new(res, list_length(slots), page_size,
+									  org_page_size, order, desc);
 	ListCell   *lc;
 	int			i = 0;
 
-	plan->res = res;
-	plan->nslots = list_length(slots);
-	plan->slots = palloc0(sizeof(CfSlot) * Max(plan->nslots, 1));
-	plan->page_size = page_size;
-	plan->org_page_size = org_page_size;
-	plan->order = order;
-	plan->order_desc = desc;
 	foreach(lc, slots)
 	{
 		List	   *l = (List *) lfirst(lc);
