@@ -375,8 +375,13 @@ cf_page_copy(const CfPage *page, MemoryContext cxt)
 
 /*
  * cf_page_tree
- *		The page as a json-c tree, for the rare reader that needs one (the
- *		error messages of a "success": false answer).  The caller owns it.
+ *		The page as a json-c tree, for the readers that still walk one (error
+ *		envelopes, the answers of writes, diagnostics).  The caller owns it.
+ *
+ * The text has passed the strict scanner already, so json-c only builds
+ * the tree, not in its strict mode, whose rules change between json-c
+ * releases (json-c 0.18 rejects every string with a non-ASCII character,
+ * json-c issue #875).
  */
 struct json_object *
 cf_page_tree(const CfPage *page)
@@ -386,7 +391,7 @@ cf_page_tree(const CfPage *page)
 
 	if (tok == NULL)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok, 0);
 	root = json_tokener_parse_ex(tok, page->text, (int) page->len);
 	if (root == NULL && json_tokener_get_error(tok) == json_tokener_continue)
 		root = json_tokener_parse_ex(tok, "", 1);

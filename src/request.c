@@ -172,8 +172,8 @@ static void cf_exec_rebuild_wes(CfExec *ex);
 static long cf_exec_timeout(CfExec *ex);
 static void cf_exec_cleanup(CfExec *ex);
 static void cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer);
-static void cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res);
-static int64 cf_result_rows(struct json_object *root);
+static void cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res);
+static void cf_exec_drop_body(CfReqState *rs);
 static CfVerdict cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						  long *wait_ms, CfFailure *fail);
 static bool cf_curl_retryable(CURLcode code);
@@ -554,7 +554,6 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	hr.connect_timeout_ms = conn->connect_timeout_ms;
 	hr.timeout_ms = conn->request_timeout_ms;
 	hr.max_response_bytes = conn->max_response_bytes;
-	hr.raw_body = req->as_page;
 	hr.tag = rs;
 
 	if (cf_http_start(ex->http, &hr, errbuf, sizeof(errbuf)) == NULL)
@@ -780,7 +779,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 
 	rs->page = NULL;
 	if (res->raw != NULL)
-		cf_exec_read_page(ex, rs, res);
+		cf_exec_read_body(ex, rs, res);
 
 	memset(&fail, 0, sizeof(fail));
 	verdict = cf_judge(ex, rs, res, &wait_ms, &fail);
@@ -790,18 +789,16 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 					res->status == 429 ? cf_server_wait_ms(res) : -1);
 	cf_stats_response(ex->conn, res->status, res->body_bytes,
 					  verdict != CF_DONE ? -1 :
-					  rs->page ? (rs->page->result_kind == '[' ? rs->page->nitems :
-								  rs->page->result_kind == '{' ? 1 : 0) :
-					  cf_result_rows(res->root), res->new_connections);
+					  rs->page == NULL ? 0 :
+					  rs->page->result_kind == '[' ? rs->page->nitems :
+					  rs->page->result_kind == '{' ? 1 : 0,
+					  res->new_connections);
 
 	switch (verdict)
 	{
 		case CF_DONE:
-			/* the owner was registered before the tree existed */
-			rs->owner->root = res->root;
-			res->root = NULL;
 			req->root = rs->owner->root;
-			req->page = rs->page;
+			req->page = req->as_page ? rs->page : NULL;
 			req->body_bytes = res->body_bytes;
 			if (req->status == 0)
 				req->status = (int) res->status;
@@ -816,6 +813,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 				long		status = res->status;	/* res goes with xfer */
 
 				cf_http_release(ex->http, xfer);
+				cf_exec_drop_body(rs);
 				due = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  wait_ms);
 				rs->not_before = due;
@@ -831,6 +829,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			strlcpy(req->failure.cf_ray, res->headers.cf_ray,
 					sizeof(req->failure.cf_ray));
 			cf_http_release(ex->http, xfer);
+			cf_exec_drop_body(rs);
 			CHECK_FOR_INTERRUPTS();
 			cf_raise(&fail);
 			break;
@@ -838,14 +837,18 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 }
 
 /*
- * cf_exec_read_page
- *		A 2xx answer kept as text: copied into the caller's context and
- *		checked and indexed as a page (page.c).  Text that is not JSON gets
- *		the body_error a parsed body would have had, so that cf_judge
- *		treats both alike.
+ * cf_exec_read_body
+ *		A body, kept as text by the transport: copied into the caller's
+ *		context and checked and indexed as a page (page.c), the one reading
+ *		of its JSON.  Text that is not JSON gets its body_error here, so
+ *		that cf_judge treats it as any other bad body.
+ *
+ * Error envelopes, the answers of writes and diagnostics are also built
+ * into a json-c tree from the checked text, for the readers that walk one;
+ * a scan's 2xx page needs none unless it says "success": false.
  */
 static void
-cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res)
+cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 {
 	MemoryContext old = MemoryContextSwitchTo(ex->cxt);
 	char	   *text;
@@ -866,36 +869,44 @@ cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 	free(res->raw);
 	res->raw = NULL;
 
-	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->json_error,
-							 sizeof(res->json_error), &truncated);
+	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->parse_error,
+							 sizeof(res->parse_error), &truncated);
 	if (rs->page == NULL)
 	{
 		pfree(text);
 		res->body_error = truncated ? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
 	}
-	else if (rs->page->success == 0)
+	else if (!rs->req->as_page || res->status < 200 || res->status >= 300 ||
+			 rs->page->success == 0)
 	{
-		/* the error's messages are read from a tree, as for other errors */
-		res->root = cf_page_tree(rs->page);
+		/* the owner was registered before the tree exists */
+		rs->owner->root = cf_page_tree(rs->page);
 	}
 	MemoryContextSwitchTo(old);
 }
 
-/* The rows of an answer for the counters: the items of its "result". */
-static int64
-cf_result_rows(struct json_object *root)
+/*
+ * cf_exec_drop_body
+ *		Frees the body of an attempt that is no answer (retried, or failed
+ *		once its error's text is built), so that retries do not pile up
+ *		bodies in the caller's context.
+ */
+static void
+cf_exec_drop_body(CfReqState *rs)
 {
-	struct json_object *result;
-
-	if (root != NULL && json_object_get_type(root) == json_type_object &&
-		json_object_object_get_ex(root, "result", &result))
+	if (rs->owner->root != NULL)
 	{
-		if (json_object_get_type(result) == json_type_array)
-			return (int64) json_object_array_length(result);
-		if (json_object_get_type(result) == json_type_object)
-			return 1;
+		json_object_put(rs->owner->root);
+		rs->owner->root = NULL;
 	}
-	return 0;
+	if (rs->page != NULL)
+	{
+		pfree(rs->page->text);
+		if (rs->page->items)
+			pfree(rs->page->items);
+		pfree(rs->page);
+		rs->page = NULL;
+	}
 }
 
 /*
@@ -958,7 +969,7 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			return CF_RETRY;
 		}
 		if (res->body_error != CF_BODY_OK ||
-			(res->root == NULL && rs->page == NULL) ||
+			(rs->owner->root == NULL && rs->page == NULL) ||
 			(res->headers.content_type[0] != '\0' &&
 			 !cf_is_json_type(res->headers.content_type)))
 		{
@@ -968,8 +979,8 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			return CF_FAIL;
 		}
 		if ((rs->page != NULL && rs->page->success == 0) ||
-			(json_object_get_type(res->root) == json_type_object &&
-			 json_object_object_get_ex(res->root, "success", &ok) &&
+			(json_object_get_type(rs->owner->root) == json_type_object &&
+			 json_object_object_get_ex(rs->owner->root, "success", &ok) &&
 			 json_object_get_type(ok) == json_type_boolean &&
 			 !json_object_get_boolean(ok)))
 		{
@@ -986,11 +997,7 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 	if (status == 404 && req->gone_ok && rs->maybe_done &&
 		strcmp(req->method, "DELETE") == 0)
 	{
-		if (res->root != NULL)
-		{
-			json_object_put(res->root);
-			res->root = NULL;
-		}
+		cf_exec_drop_body(rs);
 		req->status = 204;
 		return CF_DONE;
 	}
@@ -1139,8 +1146,8 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 	long		status = res->status;
 	StringInfoData detail;
 	char	   *first = NULL;
-	bool		json_envelope = res->root != NULL &&
-		json_object_get_type(res->root) == json_type_object;
+	bool		json_envelope = rs->owner->root != NULL &&
+		json_object_get_type(rs->owner->root) == json_type_object;
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "HTTP status %ld for %s", status,
@@ -1149,7 +1156,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
 	appendStringInfoChar(&detail, '.');
 	if (json_envelope)
-		cf_append_cf_errors(&detail, res->root, &first, &rs->req->failure);
+		cf_append_cf_errors(&detail, rs->owner->root, &first, &rs->req->failure);
 	cf_append_tail(&detail, rs, res);
 
 	fail->detail = detail.data;
@@ -1370,14 +1377,14 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
 		case CF_BODY_BAD_JSON:
 			fail->message = pstrdup("invalid JSON in Cloudflare API response");
 			appendStringInfo(&detail, " The parser says: %s.",
-							 res->json_error);
+							 res->parse_error);
 			break;
 		case CF_BODY_TRUNCATED:
 			fail->message = pstrdup("invalid JSON in Cloudflare API response");
 			appendStringInfoString(&detail, " The body ends inside a JSON value.");
 			break;
 		case CF_BODY_OK:
-			if (res->root == NULL && rs->page == NULL)
+			if (rs->owner->root == NULL && rs->page == NULL)
 				fail->message = pstrdup("empty Cloudflare API response where JSON was expected");
 			else
 				fail->message = pstrdup("Cloudflare API response is not declared as JSON");
@@ -1475,8 +1482,8 @@ cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first,
 static void
 cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
 {
-	bool		is_object = res->root != NULL &&
-		json_object_get_type(res->root) == json_type_object;
+	bool		is_object = rs->owner->root != NULL &&
+		json_object_get_type(rs->owner->root) == json_type_object;
 
 	if (!is_object && res->head_len > 0)
 	{
