@@ -471,8 +471,11 @@ typedef struct CfRequest
 	bool		outcome_unknown;	/* a write sent without a readable answer */
 	bool		outcome_reported;	/* ... and the error raised says so */
 	int			status;			/* HTTP status of the final attempt */
-	struct json_object *root;	/* parsed body, NULL for an empty body */
-	struct CfPage *page;		/* as_page and a 2xx answer: instead of root */
+	struct CfPage *page;		/* a 2xx answer's body, read in place; NULL
+								 * for an empty body */
+	void	   *root;			/* always NULL: no answer is a json-c tree
+								 * any more; goes once scan.c stops
+								 * clearing it */
 	int64		body_bytes;
 } CfRequest;
 
@@ -497,7 +500,8 @@ extern void cf_stmt_cache_put(CfStmtCache *sc, const CfRequest *req,
 extern void cf_stmt_cache_forget(CfConnection *conn);
 
 /* ----------------------------------------------------------------------
- * page.c: a scan's pages read in place, without a json-c tree.
+ * page.c: answers read in place (a scan's pages, errors, writes' answers),
+ * without a json-c tree.
  * ----------------------------------------------------------------------
  */
 
@@ -509,8 +513,8 @@ typedef struct CfSpan
 } CfSpan;
 
 /*
- * A 2xx answer to a request made with as_page: its text, checked as JSON,
- * and an index of the envelope.  Everything is palloc'd in one context.
+ * The body of an answer: its text, checked as JSON, and an index of the
+ * envelope.  Everything is palloc'd in one context.
  */
 typedef struct CfPage
 {
@@ -527,6 +531,7 @@ typedef struct CfPage
 	int64		total_size;		/* result_info's, -1 if none */
 	bool		has_info;		/* result_info is an object: */
 	CfSpan		info;			/* ... this one */
+	CfSpan		value;			/* the whole body's value, spaces aside */
 } CfPage;
 
 /* The JSON paths of the columns a scan reads, as a tree of keys. */
@@ -536,11 +541,13 @@ struct CfColumnConv;
 extern CfPage *cf_page_parse(char *text, uint32 len, char *errbuf,
 							 size_t errlen, bool *truncated);
 extern CfPage *cf_page_copy(const CfPage *page, MemoryContext cxt);
-extern struct json_object *cf_page_tree(const CfPage *page);
+extern void cf_page_free(CfPage *page);
 extern CfPathNode *cf_path_tree(struct CfColumnConv *convs, int nconvs);
 extern bool cf_page_field(const CfPage *page, CfSpan obj, const char *key,
 						  CfSpan *value);
 extern char *cf_page_string(const CfPage *page, CfSpan value);
+extern char *cf_page_text(const CfPage *page, CfSpan value, size_t *len);
+extern CfSpan *cf_page_array(const CfPage *page, CfSpan arr, int *n);
 extern void cf_page_row(const CfPage *page, CfSpan item, CfPathNode *paths,
 						struct CfColumnConv *convs, Datum *values, bool *nulls,
 						struct CfColumnConv **current);
@@ -591,8 +598,6 @@ typedef struct CfColumnConv
 	char	   *field;			/* the json path, for messages */
 	char	  **path;			/* json path split at dots */
 	int			pathlen;
-	unsigned long *path_hash;	/* json-c's hash of each key, once */
-	void	   *hash_fn;		/* the hash function they were made with */
 	Oid			typid;
 	int32		typmod;
 	Oid			typinput;
@@ -607,12 +612,9 @@ typedef struct CfColumnConv
 extern void cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 						 const char *json_path);
 extern void cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type);
-extern struct json_object *cf_json_lookup(struct json_object *obj,
-										  CfColumnConv *conv);
-extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
-							  bool *isnull);
 extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
 							  bool *isnull);
+extern char *cf_json_c_text(const char *v, uint32 len, size_t *outlen);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
 extern char *cf_timestamptz_rfc3339(TimestampTz t);
 extern int	cf_array_elements(Datum value, Oid *elemtype, Datum **elems,

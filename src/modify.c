@@ -132,6 +132,8 @@ typedef struct CfModifyState
 	/* the row handed back (RETURNING, AFTER ROW triggers, check options) */
 	bool		fill_result;
 	CfColumnConv *convs;		/* one per attribute; attnum 0 if dropped */
+	CfColumnConv *read_convs;	/* copies of those read from the answer */
+	CfPathNode *read_paths;		/* ... their JSON paths, as page.c walks them */
 	CfColumnConv *current_conv; /* for the error context */
 
 	/* what this statement wrote, for the DETAIL of a later error */
@@ -148,6 +150,7 @@ typedef struct CfModifyState
 struct CfModifyState;
 static void cf_describe_write(struct CfModifyState *st, CfRequest *req,
 							  CfWriteTarget *target);
+static void cf_read_paths(struct CfModifyState *st, int natts);
 static void cf_rethrow_unknown(struct CfModifyState *st, CfRequest *req);
 static void cloudflareAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 											  RangeTblEntry *target_rte,
@@ -765,6 +768,7 @@ cf_begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 			if (col != NULL)
 				st->convs[i].filter_only = col->flags & (CF_COL_FILTER_ONLY | CF_COL_SCOPE);
 		}
+		cf_read_paths(st, tupdesc->natts);
 	}
 
 	st->state_cxt = estate->es_query_cxt;
@@ -1478,18 +1482,43 @@ cf_rethrow_unknown(CfModifyState *st, CfRequest *req)
 	ReThrowError(edata);
 }
 
-/* The "result" of an answer when it is of the given JSON type, or NULL. */
-static struct json_object *
-cf_result(CfRequest *req, json_type type)
+/*
+ * cf_read_paths
+ *		The columns a RETURNING row reads from the API's answer, and their
+ *		JSON paths as a tree of keys: the answer is read as a scan's page is,
+ *		by page.c's row walk and the scan's text conversion.  The walk
+ *		indexes the columns it converts, so it gets copies of those it
+ *		reads (neither dropped, nor filter-only, nor the scope).
+ */
+static void
+cf_read_paths(CfModifyState *st, int natts)
 {
-	struct json_object *result;
+	int			n = 0;
 
-	if (req->root == NULL ||
-		json_object_get_type(req->root) != json_type_object ||
-		!json_object_object_get_ex(req->root, "result", &result) ||
-		json_object_get_type(result) != type)
-		return NULL;
-	return result;
+	st->read_convs = palloc0(sizeof(CfColumnConv) * Max(natts, 1));
+	for (int i = 0; i < natts; i++)
+	{
+		if (st->convs[i].attnum != InvalidAttrNumber &&
+			st->convs[i].filter_only == 0)
+			st->read_convs[n++] = st->convs[i];
+	}
+	st->read_paths = cf_path_tree(st->read_convs, n);
+}
+
+/*
+ * cf_result
+ *		The "result" of an answer when it is an object ('{') or an array
+ *		('['), as a span of the answer's page; false otherwise.
+ */
+static bool
+cf_result(CfRequest *req, char kind, CfSpan *result)
+{
+	CfPage	   *page = req->page;
+
+	if (page == NULL || !page->has_result || page->result_kind != kind)
+		return false;
+	*result = page->result;
+	return true;
 }
 
 /*
@@ -1498,14 +1527,14 @@ cf_result(CfRequest *req, json_type type)
  *		API's answer, else the organization id of the path (a profile).
  */
 static const char *
-cf_result_identity(struct json_object *result, const char *scope)
+cf_result_identity(CfRequest *req, const CfSpan *result, const char *scope)
 {
-	struct json_object *id;
+	CfSpan		id;
+	char	   *s;
 
-	if (result != NULL &&
-		json_object_object_get_ex(result, "id", &id) &&
-		json_object_get_type(id) == json_type_string)
-		return json_object_get_string(id);
+	if (result != NULL && cf_page_field(req->page, *result, "id", &id) &&
+		(s = cf_page_string(req->page, id)) != NULL)
+		return s;
 	return scope;
 }
 
@@ -1526,12 +1555,14 @@ cf_result_error_callback(void *arg)
  *		Replaces the slot's row with the object the API answered (the
  *		created or modified object with its id and timestamps); the scope
  *		column takes the organization id of the path, filter-only columns
- *		are NULL.  Conversions happen in the per-row context, then the slot
- *		gets a copy of its own.
+ *		are NULL.  The object is read as a scan reads an item of its page
+ *		(cf_page_row, cf_text_to_datum), so a value converts, or fails, as
+ *		it would in a SELECT.  Conversions happen in the per-row context,
+ *		then the slot gets a copy of its own.
  */
 static void
-cf_store_result(CfModifyState *st, TupleTableSlot *slot,
-				struct json_object *result, const char *scope)
+cf_store_result(CfModifyState *st, TupleTableSlot *slot, CfRequest *req,
+				CfSpan result, const char *scope)
 {
 	TupleDesc	tupdesc = RelationGetDescr(st->rel);
 	Datum	   *values = palloc0(sizeof(Datum) * Max(tupdesc->natts, 1));
@@ -1550,22 +1581,16 @@ cf_store_result(CfModifyState *st, TupleTableSlot *slot,
 	{
 		CfColumnConv *conv = &st->convs[i];
 
-		if (conv->attnum == InvalidAttrNumber)
-			continue;			/* dropped */
+		if (conv->attnum == InvalidAttrNumber ||
+			!(conv->filter_only & CF_COL_SCOPE) || scope == NULL)
+			continue;
 		st->current_conv = conv;
-		if (conv->filter_only & CF_COL_SCOPE)
-		{
-			if (scope != NULL)
-			{
-				values[i] = InputFunctionCall(&conv->inflinfo, (char *) scope,
-											  conv->typioparam, conv->typmod);
-				nulls[i] = false;
-			}
-		}
-		else if (!(conv->filter_only & CF_COL_FILTER_ONLY))
-			values[i] = cf_json_to_datum(cf_json_lookup(result, conv), conv,
-										 &nulls[i]);
+		values[i] = InputFunctionCall(&conv->inflinfo, (char *) scope,
+									  conv->typioparam, conv->typmod);
+		nulls[i] = false;
 	}
+	cf_page_row(req->page, result, st->read_paths, st->read_convs,
+				values, nulls, &st->current_conv);
 	st->current_conv = NULL;
 	error_context_stack = errcb.previous;
 
@@ -1616,7 +1641,8 @@ cf_create_one(CfModifyState *st, TupleTableSlot *slot, char *scope, char *item)
 {
 	const CfResource *res = st->res;
 	CfRequest  *req;
-	struct json_object *result;
+	CfSpan		result;
+	bool		has_result;
 	CfWriteTarget target;
 
 	target.slots = &slot;
@@ -1626,10 +1652,11 @@ cf_create_one(CfModifyState *st, TupleTableSlot *slot, char *scope, char *item)
 	req = cf_send(st, res->insert_method,
 				  cf_fill_path(res->insert_path, scope, NULL),
 				  cf_wrap(res->insert_wrapper, item), false, &target);
-	result = cf_result(req, json_type_object);
-	cf_record_done(st, cf_result_identity(result, scope));
-	if (st->fill_result && result != NULL)
-		cf_store_result(st, slot, result, scope);
+	has_result = cf_result(req, '{', &result);
+	cf_record_done(st, cf_result_identity(req, has_result ? &result : NULL,
+										  scope));
+	if (st->fill_result && has_result)
+		cf_store_result(st, slot, req, result, scope);
 }
 
 /*
@@ -1699,7 +1726,7 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 			int			count = 0;
 			int			only = i;
 			CfRequest  *req;
-			struct json_object *result;
+			CfSpan		result;
 			CfWriteTarget target;
 			TupleTableSlot **group = palloc(sizeof(TupleTableSlot *) * n);
 
@@ -1739,11 +1766,10 @@ cloudflareExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 			req = cf_send(st, CF_BATCH_METHOD,
 						  cf_fill_path(res->batch_path, scopes[i], NULL),
 						  body.data, false, &target);
-			result = cf_result(req, json_type_array);
-			if (result != NULL && json_object_array_length(result) == (size_t) count)
+			if (cf_result(req, '[', &result) && req->page->nitems == count)
 			{
 				for (int k = 0; k < count; k++)
-					cf_record_done(st, cf_result_identity(json_object_array_get_idx(result, k),
+					cf_record_done(st, cf_result_identity(req, &req->page->items[k],
 														  NULL));
 			}
 			else
@@ -1794,11 +1820,11 @@ cloudflareExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 			ret = NULL;
 		else
 		{
-			struct json_object *result = cf_result(req, json_type_object);
+			CfSpan		result;
 
 			cf_record_done(st, id ? id : scope);
-			if (st->fill_result && result != NULL)
-				cf_store_result(st, slot, result, scope);
+			if (st->fill_result && cf_result(req, '{', &result))
+				cf_store_result(st, slot, req, result, scope);
 		}
 	}
 	PG_CATCH();
@@ -2246,15 +2272,16 @@ cloudflareIterateDirectModify(ForeignScanState *node)
 				ds->written++;
 				if (ds->returning)
 				{
-					struct json_object *result = cf_result(req, json_type_object);
+					CfSpan		result;
 
-					if (result == NULL)
+					if (!cf_result(req, '{', &result))
 						ereport(ERROR,
 								(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 								 errmsg("Cloudflare API answered %s %s without the object",
 										st->method, req->path),
 								 errdetail("The change was made; RETURNING has no row to show.")));
-					cf_store_result(st, node->ss.ss_ScanTupleSlot, result, scope);
+					cf_store_result(st, node->ss.ss_ScanTupleSlot, req, result,
+									scope);
 					returned = true;
 				}
 			}

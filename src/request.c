@@ -11,8 +11,10 @@
  * pg_terminate_backend act at once, even mid-response or during a backoff:
  * the latch wakes the wait and CHECK_FOR_INTERRUPTS raises PostgreSQL's own
  * error.  Any error leaving the loop stops the transfers still in flight
- * (PG_CATCH), and JSON trees already received are owned by a memory
- * context callback registered before they exist.
+ * (PG_CATCH).  Each body arrives as text and is read once, here, by
+ * page.c: the same index serves a scan's page, an error envelope, a
+ * write's answer and a diagnostic, and all of it is palloc'd, so nothing
+ * outlives the caller's memory context.
  *
  * Failed attempts are retried with exponential backoff and jitter when that
  * is safe: GET, PUT and DELETE on transport errors, 408, 429 and 5xx (and
@@ -56,7 +58,6 @@
 #include "compat.h"
 #include "common/pg_prng.h"
 #include "http.h"
-#include "lib/ilist.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -64,12 +65,6 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
-
-/*
- * fmgrprotos.h (through builtins.h) declares PostgreSQL's SQL function
- * json_object(), whose name json-c uses for its object type.
- */
-#include <json-c/json.h>
 
 #define CF_USER_AGENT		"cloudflare_fdw/" CF_FDW_VERSION
 
@@ -90,27 +85,11 @@
 #define CF_DETAIL_MAX_ERRORS	10
 #define CF_DETAIL_MSG_CHARS		500
 
-/*
- * The owner of one request's JSON tree.  It is palloc'd and registered as
- * a reset callback of the caller's memory context before the tree exists,
- * so the tree is freed with that context, on error too.  The live owners
- * are listed so that cf_request_release can find and disarm one.
- */
-typedef struct CfRootOwner
-{
-	MemoryContextCallback cb;
-	struct json_object *root;
-	dlist_node	node;
-} CfRootOwner;
-
-static dlist_head cf_root_owners = DLIST_STATIC_INIT(cf_root_owners);
-
 /* The state of one request in a cf_execute call. */
 typedef struct CfReqState
 {
 	CfRequest  *req;
-	CfRootOwner *owner;
-	CfPage	   *page;			/* the answer read in place (as_page) */
+	CfPage	   *page;			/* the answer, read in place (page.c) */
 	char	   *url;			/* api_url + path */
 	bool		idempotent;		/* GET, PUT, DELETE */
 	int			attempts;		/* attempts started */
@@ -161,7 +140,6 @@ typedef enum CfVerdict
 
 static bool cf_rate_acquire(CfExec *ex);
 static void cf_exec_count_wait(CfExec *ex, TimestampTz start);
-static void cf_root_owner_free(void *arg);
 static void cf_exec_loop(CfExec *ex);
 static void cf_exec_start_due(CfExec *ex);
 static void cf_exec_start(CfExec *ex, CfReqState *rs);
@@ -187,8 +165,15 @@ static void cf_fail_unknown(CfReqState *rs, CfFailure *fail);
 static void cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 						 CfFailure *fail);
 static char *cf_request_label(CfReqState *rs);
-static void cf_append_cf_errors(StringInfo buf, struct json_object *root,
+static void cf_append_cf_errors(StringInfo buf, const CfPage *page,
 								char **first, CfFailureRecord *rec);
+static bool cf_error_member(const CfPage *page, CfSpan obj, const char *key,
+							CfSpan *value);
+static const char *cf_code_text(const CfPage *page, CfSpan code);
+static bool cf_code_int(const CfPage *page, CfSpan code, int *value);
+static bool cf_is_integer(const char *v, uint32 len);
+static char *cf_message_text(const CfPage *page, CfSpan msg);
+static bool cf_is_envelope(CfReqState *rs, CfHttpResult *res);
 static void cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res);
 static char *cf_sanitize(const char *s, size_t len, size_t max, bool utf8);
 static char *cf_redact(CfConnection *conn, char *s);
@@ -273,12 +258,11 @@ cf_exec_count_wait(CfExec *ex, TimestampTz start)
  * cf_execute
  *		Runs nreqs requests, at most max_concurrency at once, retrying what
  *		may be retried, and returns when each has its answer in status,
- *		root (or page, for a 2xx answer to an as_page request) and
- *		body_bytes.  Any failure is an ERROR.
+ *		page (for a 2xx answer with a body) and body_bytes.  Any failure is
+ *		an ERROR.
  *
- * The JSON trees belong to the memory context current at the call: they
- * are freed when it is reset or deleted, or earlier by cf_request_release.
- * Pages are palloc'd in that context.
+ * Pages are palloc'd in the memory context current at the call, and freed
+ * with it, or earlier by cf_request_release.
  */
 void
 cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
@@ -308,19 +292,12 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	ex->stats = stats;
 	ex->rs = palloc0(sizeof(CfReqState) * nreqs);
 
-	/*
-	 * Each request's tree gets its owner here, registered with the caller's
-	 * context before the tree exists: when a response arrives, the tree
-	 * moves into its owner with nothing in between that could fail.
-	 */
 	for (int i = 0; i < nreqs; i++)
 	{
 		CfReqState *rs = &ex->rs[i];
 		CfRequest  *req = reqs[i];
-		CfRootOwner *owner;
 
 		req->status = 0;
-		req->root = NULL;
 		req->page = NULL;
 		req->body_bytes = 0;
 		req->outcome_unknown = false;
@@ -332,13 +309,6 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 						   req->path[0] == '/' ? "" : "/", req->path);
 		rs->idempotent = strcmp(req->method, "POST") != 0 &&
 			strcmp(req->method, "PATCH") != 0;
-
-		owner = palloc0(sizeof(CfRootOwner));
-		owner->cb.func = cf_root_owner_free;
-		owner->cb.arg = owner;
-		MemoryContextRegisterResetCallback(CurrentMemoryContext, &owner->cb);
-		dlist_push_head(&cf_root_owners, &owner->node);
-		rs->owner = owner;
 	}
 
 	PG_TRY();
@@ -400,39 +370,15 @@ cf_failure_has_code(const CfFailureRecord *rec, int code)
 
 /*
  * cf_request_release
- *		Frees a request's JSON tree before its memory context goes.
+ *		Frees a request's answer before its memory context goes (a loop
+ *		that sends many requests in one context).
  */
 void
 cf_request_release(CfRequest *req)
 {
-	dlist_iter	iter;
-
-	if (req->root == NULL)
-		return;
-	dlist_foreach(iter, &cf_root_owners)
-	{
-		CfRootOwner *owner = dlist_container(CfRootOwner, node, iter.cur);
-
-		if (owner->root == req->root)
-		{
-			json_object_put(owner->root);
-			owner->root = NULL;
-			break;
-		}
-	}
-	req->root = NULL;
-}
-
-/* Reset callback: the context of a request's tree is going away. */
-static void
-cf_root_owner_free(void *arg)
-{
-	CfRootOwner *owner = (CfRootOwner *) arg;
-
-	dlist_delete(&owner->node);
-	if (owner->root != NULL)
-		json_object_put(owner->root);
-	owner->root = NULL;
+	if (req->page != NULL)
+		cf_page_free(req->page);
+	req->page = NULL;
 }
 
 /*
@@ -797,8 +743,8 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 	switch (verdict)
 	{
 		case CF_DONE:
-			req->root = rs->owner->root;
-			req->page = req->as_page ? rs->page : NULL;
+			req->page = (res->status >= 200 && res->status < 300)
+				? rs->page : NULL;
 			req->body_bytes = res->body_bytes;
 			if (req->status == 0)
 				req->status = (int) res->status;
@@ -842,10 +788,6 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
  *		context and checked and indexed as a page (page.c), the one reading
  *		of its JSON.  Text that is not JSON gets its body_error here, so
  *		that cf_judge treats it as any other bad body.
- *
- * Error envelopes, the answers of writes and diagnostics are also built
- * into a json-c tree from the checked text, for the readers that walk one;
- * a scan's 2xx page needs none unless it says "success": false.
  */
 static void
 cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
@@ -876,12 +818,6 @@ cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 		pfree(text);
 		res->body_error = truncated ? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
 	}
-	else if (!rs->req->as_page || res->status < 200 || res->status >= 300 ||
-			 rs->page->success == 0)
-	{
-		/* the owner was registered before the tree exists */
-		rs->owner->root = cf_page_tree(rs->page);
-	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -894,19 +830,9 @@ cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 static void
 cf_exec_drop_body(CfReqState *rs)
 {
-	if (rs->owner->root != NULL)
-	{
-		json_object_put(rs->owner->root);
-		rs->owner->root = NULL;
-	}
 	if (rs->page != NULL)
-	{
-		pfree(rs->page->text);
-		if (rs->page->items)
-			pfree(rs->page->items);
-		pfree(rs->page);
-		rs->page = NULL;
-	}
+		cf_page_free(rs->page);
+	rs->page = NULL;
 }
 
 /*
@@ -952,8 +878,6 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 
 	if (status >= 200 && status < 300)
 	{
-		struct json_object *ok;
-
 		if (status == 204 && res->body_bytes == 0)
 			return CF_DONE;
 
@@ -969,7 +893,7 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			return CF_RETRY;
 		}
 		if (res->body_error != CF_BODY_OK ||
-			(rs->owner->root == NULL && rs->page == NULL) ||
+			rs->page == NULL ||
 			(res->headers.content_type[0] != '\0' &&
 			 !cf_is_json_type(res->headers.content_type)))
 		{
@@ -978,11 +902,7 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
 			cf_fail_unknown(rs, fail);
 			return CF_FAIL;
 		}
-		if ((rs->page != NULL && rs->page->success == 0) ||
-			(json_object_get_type(rs->owner->root) == json_type_object &&
-			 json_object_object_get_ex(rs->owner->root, "success", &ok) &&
-			 json_object_get_type(ok) == json_type_boolean &&
-			 !json_object_get_boolean(ok)))
+		if (rs->page->success == 0)
 		{
 			cf_fail_status(ex, rs, res, -1, fail);
 			return CF_FAIL;
@@ -1146,8 +1066,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 	long		status = res->status;
 	StringInfoData detail;
 	char	   *first = NULL;
-	bool		json_envelope = rs->owner->root != NULL &&
-		json_object_get_type(rs->owner->root) == json_type_object;
+	bool		json_envelope = cf_is_envelope(rs, res);
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "HTTP status %ld for %s", status,
@@ -1156,7 +1075,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
 	appendStringInfoChar(&detail, '.');
 	if (json_envelope)
-		cf_append_cf_errors(&detail, rs->owner->root, &first, &rs->req->failure);
+		cf_append_cf_errors(&detail, rs->page, &first, &rs->req->failure);
 	cf_append_tail(&detail, rs, res);
 
 	fail->detail = detail.data;
@@ -1384,7 +1303,7 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
 			appendStringInfoString(&detail, " The body ends inside a JSON value.");
 			break;
 		case CF_BODY_OK:
-			if (rs->owner->root == NULL && rs->page == NULL)
+			if (rs->page == NULL)
 				fail->message = pstrdup("empty Cloudflare API response where JSON was expected");
 			else
 				fail->message = pstrdup("Cloudflare API response is not declared as JSON");
@@ -1403,75 +1322,172 @@ cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
  *		errors[] (and their error_chain), and returns the first message.
  */
 static void
-cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first,
+cf_append_cf_errors(StringInfo buf, const CfPage *page, char **first,
 					CfFailureRecord *rec)
 {
-	struct json_object *errors;
-	size_t		n;
+	CfSpan		errors;
+	CfSpan	   *elems;
+	int			n;
 	int			shown = 0;
 
-	if (!json_object_object_get_ex(root, "errors", &errors) ||
-		json_object_get_type(errors) != json_type_array)
+	if (!cf_page_field(page, page->value, "errors", &errors) ||
+		(elems = cf_page_array(page, errors, &n)) == NULL)
 		return;
-	n = json_object_array_length(errors);
-	for (size_t i = 0; i < n && shown < CF_DETAIL_MAX_ERRORS; i++)
+	for (int i = 0; i < n && shown < CF_DETAIL_MAX_ERRORS; i++)
 	{
-		struct json_object *e = json_object_array_get_idx(errors, i);
-		struct json_object *code = NULL;
-		struct json_object *msg = NULL;
-		struct json_object *chain = NULL;
+		CfSpan		e = elems[i];
+		CfSpan		code;
+		CfSpan		msg;
+		CfSpan		chain;
+		CfSpan	   *links;
+		int			nlinks;
+		bool		has_code;
+		bool		has_msg;
 		const char *codestr;
 		char	   *msgstr;
+		int			codeval;
 
-		if (json_object_get_type(e) != json_type_object)
+		if (page->text[e.off] != '{')
 			continue;
-		json_object_object_get_ex(e, "code", &code);
-		json_object_object_get_ex(e, "message", &msg);
-		codestr = code ? json_object_get_string(code) : "?";
-		if (code != NULL && json_object_get_type(code) == json_type_int &&
+		has_code = cf_error_member(page, e, "code", &code);
+		has_msg = cf_error_member(page, e, "message", &msg);
+		codestr = has_code ? cf_code_text(page, code) : "?";
+		if (has_code && cf_code_int(page, code, &codeval) &&
 			rec->ncodes < CF_FAILURE_MAX_CODES)
-			rec->codes[rec->ncodes++] = json_object_get_int(code);
-		msgstr = msg && json_object_get_type(msg) == json_type_string
-			? cf_sanitize(json_object_get_string(msg),
-						  json_object_get_string_len(msg),
-						  CF_DETAIL_MSG_CHARS, true)
-			: pstrdup("(no message)");
-		if (*first == NULL && msg != NULL)
+			rec->codes[rec->ncodes++] = codeval;
+		msgstr = has_msg ? cf_message_text(page, msg) : NULL;
+		if (msgstr == NULL)
+			msgstr = pstrdup("(no message)");
+		if (*first == NULL && has_msg)
 			*first = msgstr;
 		appendStringInfo(buf, "%s %s: %s", shown == 0 ? " Errors:" : ";",
 						 cf_sanitize(codestr, strlen(codestr), 20, false),
 						 msgstr);
 		shown++;
 
-		if (json_object_object_get_ex(e, "error_chain", &chain) &&
-			json_object_get_type(chain) == json_type_array)
+		if (cf_page_field(page, e, "error_chain", &chain) &&
+			(links = cf_page_array(page, chain, &nlinks)) != NULL)
 		{
-			size_t		nc = json_object_array_length(chain);
-
-			for (size_t j = 0; j < nc && j < CF_DETAIL_MAX_ERRORS; j++)
+			for (int j = 0; j < nlinks && j < CF_DETAIL_MAX_ERRORS; j++)
 			{
-				struct json_object *c = json_object_array_get_idx(chain, j);
-				struct json_object *cc = NULL;
-				struct json_object *cm = NULL;
+				CfSpan		c = links[j];
+				CfSpan		cc;
+				CfSpan		cm;
 				const char *ccs;
+				char	   *cms = NULL;
 
-				if (json_object_get_type(c) != json_type_object)
+				if (page->text[c.off] != '{')
 					continue;
-				json_object_object_get_ex(c, "code", &cc);
-				json_object_object_get_ex(c, "message", &cm);
-				ccs = cc ? json_object_get_string(cc) : "?";
+				ccs = cf_error_member(page, c, "code", &cc)
+					? cf_code_text(page, cc) : "?";
+				if (cf_error_member(page, c, "message", &cm))
+					cms = cf_message_text(page, cm);
 				appendStringInfo(buf, " (%s: %s)",
 								 cf_sanitize(ccs, strlen(ccs), 20, false),
-								 cm && json_object_get_type(cm) == json_type_string
-								 ? cf_sanitize(json_object_get_string(cm),
-											   json_object_get_string_len(cm),
-											   CF_DETAIL_MSG_CHARS, true)
-								 : "(no message)");
+								 cms ? cms : "(no message)");
 			}
 		}
 	}
 	if (shown > 0)
 		appendStringInfoChar(buf, '.');
+}
+
+/*
+ * cf_error_member
+ *		A member of an error object, when it is there and not null (a null
+ *		code or message counts as none).
+ */
+static bool
+cf_error_member(const CfPage *page, CfSpan obj, const char *key,
+				CfSpan *value)
+{
+	return cf_page_field(page, obj, key, value) &&
+		page->text[value->off] != 'n';
+}
+
+/*
+ * cf_code_text
+ *		An error code as the detail quotes it: a string's text (to a
+ *		\u0000), an integer in its plain decimal form (as a 64-bit value,
+ *		saturated), any other number, true or false as written, and an
+ *		object or array as json-c prints it, the way the detail always has.
+ */
+static const char *
+cf_code_text(const CfPage *page, CfSpan code)
+{
+	const char *v = page->text + code.off;
+	size_t		len;
+
+	if (*v == '"')
+		return cf_page_string(page, code);
+	if (*v == '{' || *v == '[')
+		return cf_json_c_text(v, code.len, &len);
+	if (cf_is_integer(v, code.len))
+		return psprintf(INT64_FORMAT, (int64) strtoll(v, NULL, 10));
+	return pnstrdup(v, code.len);
+}
+
+/*
+ * cf_code_int
+ *		An integer error code (6003, say), for cf_failure_has_code: clamped
+ *		to int as json-c's json_object_get_int clamps it.
+ */
+static bool
+cf_code_int(const CfPage *page, CfSpan code, int *value)
+{
+	const char *v = page->text + code.off;
+	int64		x;
+
+	if (!cf_is_integer(v, code.len))
+		return false;
+	x = (int64) strtoll(v, NULL, 10);
+	*value = x > PG_INT32_MAX ? PG_INT32_MAX :
+		x < PG_INT32_MIN ? PG_INT32_MIN : (int) x;
+	return true;
+}
+
+/* A JSON number without a fraction or an exponent. */
+static bool
+cf_is_integer(const char *v, uint32 len)
+{
+	if (len == 0 || !(*v == '-' || (*v >= '0' && *v <= '9')))
+		return false;
+	for (uint32 i = 0; i < len; i++)
+		if (v[i] == '.' || v[i] == 'e' || v[i] == 'E')
+			return false;
+	return true;
+}
+
+/*
+ * cf_message_text
+ *		An error message for the detail, sanitised, or NULL if it is not a
+ *		string.
+ */
+static char *
+cf_message_text(const CfPage *page, CfSpan msg)
+{
+	size_t		len;
+	char	   *s = cf_page_text(page, msg, &len);
+
+	return s ? cf_sanitize(s, len, CF_DETAIL_MSG_CHARS, true) : NULL;
+}
+
+/*
+ * cf_is_envelope
+ *		Whether an answer's body is read as Cloudflare's envelope (a JSON
+ *		object) for its error text, rather than quoted from its beginning.
+ *
+ * A scan's 2xx page that says nothing of failure (it is refused for its
+ * Content-Type, say) is quoted, as it always has been: only a page that
+ * says "success": false, and every other answer, are read.
+ */
+static bool
+cf_is_envelope(CfReqState *rs, CfHttpResult *res)
+{
+	if (rs->page == NULL || rs->page->text[rs->page->value.off] != '{')
+		return false;
+	return !rs->req->as_page || res->status < 200 || res->status >= 300 ||
+		rs->page->success == 0;
 }
 
 /*
@@ -1482,10 +1498,7 @@ cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first,
 static void
 cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
 {
-	bool		is_object = rs->owner->root != NULL &&
-		json_object_get_type(rs->owner->root) == json_type_object;
-
-	if (!is_object && res->head_len > 0)
+	if (!cf_is_envelope(rs, res) && res->head_len > 0)
 	{
 		size_t		len = res->head_len;
 
