@@ -13,6 +13,7 @@ OBJS = \
 	src/cache.o \
 	src/diag.o \
 	src/direct.o \
+	src/failure.o \
 	src/http.o \
 	src/jsonscan.o \
 	src/modify.o \
@@ -52,7 +53,7 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/modify.h cloudflare_fdw.control
+$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/modify.h src/request_int.h cloudflare_fdw.control
 
 -include mk/project.mk
 -include mk/bench.mk
