@@ -561,9 +561,9 @@ cf_error_member(const CfPage *page, CfSpan obj, const char *key,
 /*
  * cf_code_text
  *		An error code as the detail quotes it: a string's text (to a
- *		\u0000), an integer in its plain decimal form (as a 64-bit value,
- *		saturated), any other number, true or false as written, and an
- *		object or array as json-c prints it, the way the detail always has.
+ *		\u0000), an integer in its plain decimal form, any other number,
+ *		true or false as written, and an object or array (or an integer
+ *		beyond 64 bits) as json-c prints it, the way the detail always has.
  */
 static const char *
 cf_code_text(const CfPage *page, CfSpan code)
@@ -576,7 +576,17 @@ cf_code_text(const CfPage *page, CfSpan code)
 	if (*v == '{' || *v == '[')
 		return cf_json_c_text(v, code.len, &len);
 	if (cf_is_integer(v, code.len))
-		return psprintf(INT64_FORMAT, (int64) strtoll(v, NULL, 10));
+	{
+		long long	x;
+
+		errno = 0;
+		x = strtoll(v, NULL, 10);
+
+		/* beyond 64 bits: json-c's reading, which differs by release */
+		if (errno == ERANGE)
+			return cf_json_c_text(v, code.len, &len);
+		return psprintf(INT64_FORMAT, (int64) x);
+	}
 	return pnstrdup(v, code.len);
 }
 

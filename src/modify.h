@@ -82,8 +82,8 @@ typedef struct CfModifyState
 	/* the row handed back (RETURNING, AFTER ROW triggers, check options) */
 	bool		fill_result;
 	CfColumnConv *convs;		/* one per attribute; attnum 0 if dropped */
-	CfColumnConv *read_convs;	/* copies of those read from the answer */
-	CfPathNode *read_paths;		/* ... their JSON paths, as page.c walks them */
+	CfPathNode **read_paths;	/* per attribute: its JSON path, as page.c
+								 * walks it, or NULL if not read */
 	CfColumnConv *current_conv; /* for the error context */
 
 	/* what this statement wrote, for the DETAIL of a later error */

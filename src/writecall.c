@@ -270,25 +270,27 @@ cf_rethrow_unknown(CfModifyState *st, CfRequest *req)
 
 /*
  * cf_read_paths
- *		The columns a RETURNING row reads from the API's answer, and their
- *		JSON paths as a tree of keys: the answer is read as a scan's page is,
- *		by page.c's row walk and the scan's text conversion.  The walk
- *		indexes the columns it converts, so it gets copies of those it
- *		reads (neither dropped, nor filter-only, nor the scope).
+ *		The JSON path of each column a RETURNING row reads from the API's
+ *		answer (neither dropped, nor filter-only, nor the scope), as a tree
+ *		of keys of its own: the answer is read as a scan's page is, by
+ *		page.c's row walk and the scan's text conversion.
+ *
+ * One tree per column, not one for the row: the columns are then read in
+ * their order in the table, so that of two values that cannot convert the
+ * error names the same one it always has, whatever the answer's key order.
+ * An answer is one object, so walking it once per column costs nothing
+ * that matters.
  */
 void
 cf_read_paths(CfModifyState *st, int natts)
 {
-	int			n = 0;
-
-	st->read_convs = palloc0(sizeof(CfColumnConv) * Max(natts, 1));
+	st->read_paths = palloc0(sizeof(CfPathNode *) * Max(natts, 1));
 	for (int i = 0; i < natts; i++)
 	{
 		if (st->convs[i].attnum != InvalidAttrNumber &&
 			st->convs[i].filter_only == 0)
-			st->read_convs[n++] = st->convs[i];
+			st->read_paths[i] = cf_path_tree(&st->convs[i], 1);
 	}
-	st->read_paths = cf_path_tree(st->read_convs, n);
 }
 
 /*
@@ -367,16 +369,22 @@ cf_store_result(CfModifyState *st, TupleTableSlot *slot, CfRequest *req,
 	{
 		CfColumnConv *conv = &st->convs[i];
 
-		if (conv->attnum == InvalidAttrNumber ||
-			!(conv->filter_only & CF_COL_SCOPE) || scope == NULL)
-			continue;
+		if (conv->attnum == InvalidAttrNumber)
+			continue;			/* dropped */
 		st->current_conv = conv;
-		values[i] = InputFunctionCall(&conv->inflinfo, (char *) scope,
-									  conv->typioparam, conv->typmod);
-		nulls[i] = false;
+		if (conv->filter_only & CF_COL_SCOPE)
+		{
+			if (scope != NULL)
+			{
+				values[i] = InputFunctionCall(&conv->inflinfo, (char *) scope,
+											  conv->typioparam, conv->typmod);
+				nulls[i] = false;
+			}
+		}
+		else if (st->read_paths[i] != NULL)
+			cf_page_row(req->page, result, st->read_paths[i], conv,
+						values, nulls, &st->current_conv);
 	}
-	cf_page_row(req->page, result, st->read_paths, st->read_convs,
-				values, nulls, &st->current_conv);
 	st->current_conv = NULL;
 	error_context_stack = errcb.previous;
 
