@@ -615,6 +615,8 @@ extern void cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type);
 extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
 							  bool *isnull);
 extern char *cf_json_c_text(const char *v, uint32 len, size_t *outlen);
+extern bool cf_json_c_refuses(const char *text, uint32 len, char *errbuf,
+							  size_t errlen, bool *truncated);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
 extern char *cf_timestamptz_rfc3339(TimestampTz t);
 extern int	cf_array_elements(Datum value, Oid *elemtype, Datum **elems,

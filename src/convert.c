@@ -565,6 +565,62 @@ cf_json_c_text(const char *v, uint32 len, size_t *outlen)
 }
 
 /*
+ * cf_json_c_refuses
+ *		Whether json-c, as it once read every answer but a scan's pages
+ *		(depth 64, not strict), refuses a body; then errbuf gets its words
+ *		and *truncated whether the text ended inside a value.  So the error
+ *		of such an answer is worded as it always was, though page.c's
+ *		scanner reads it now.  json-c refuses a top-level null too (it
+ *		returns no object for it, calling that "success").
+ */
+bool
+cf_json_c_refuses(const char *text, uint32 len, char *errbuf, size_t errlen,
+				  bool *truncated)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CF_JS_MAX_DEPTH);
+	struct json_object *val;
+	enum json_tokener_error jerr;
+	bool		refused = true;
+	bool		at_end = false;
+
+	if (tok == NULL)
+		return false;
+	json_tokener_set_flags(tok, 0);
+	*truncated = false;
+	val = json_tokener_parse_ex(tok, text, (int) len);
+	jerr = json_tokener_get_error(tok);
+	if (val == NULL && jerr == json_tokener_continue)
+	{
+		/* the end of the body completes a top-level number, or not */
+		at_end = true;
+		val = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		if (val == NULL && (jerr == json_tokener_continue ||
+							jerr == json_tokener_error_parse_eof))
+		{
+			*truncated = true;
+			errbuf[0] = '\0';
+			json_tokener_free(tok);
+			return true;
+		}
+	}
+	if (val != NULL)
+	{
+		size_t		used = json_tokener_get_parse_end(tok);
+
+		refused = !at_end && used < len &&
+			cf_js_ws(text + used, text + len) != text + len;
+		if (refused)
+			snprintf(errbuf, errlen, "unexpected data after the JSON value");
+		json_object_put(val);
+	}
+	else
+		snprintf(errbuf, errlen, "%s", json_tokener_error_desc(jerr));
+	json_tokener_free(tok);
+	return refused;
+}
+
+/*
  * cf_text_slow
  *		cf_text_to_datum's other cases: json-c reads the value, and
  *		cf_json_to_datum converts it.  The tree is freed on error too.

@@ -702,9 +702,36 @@ cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 
 	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->parse_error,
 							 sizeof(res->parse_error), &truncated);
+
+	/*
+	 * The answers json-c once read as they downloaded (all but a scan's 2xx
+	 * pages) keep json-c's verdict on text it refuses, words included.  It
+	 * refuses no JSON the scanner accepts but a top-level null, so it is
+	 * asked only about those and about text the scanner refused.
+	 */
+	if (!(rs->req->as_page && res->status >= 200 && res->status < 300) &&
+		(rs->page == NULL || text[rs->page->value.off] == 'n'))
+	{
+		char		words[sizeof(res->parse_error)];
+		bool		cut;
+
+		if (cf_json_c_refuses(text, (uint32) res->raw_len, words,
+							  sizeof(words), &cut))
+		{
+			if (rs->page != NULL)
+				cf_page_free(rs->page);
+			else
+				pfree(text);
+			rs->page = NULL;
+			text = NULL;
+			truncated = cut;
+			strlcpy(res->parse_error, words, sizeof(res->parse_error));
+		}
+	}
 	if (rs->page == NULL)
 	{
-		pfree(text);
+		if (text != NULL)
+			pfree(text);
 		res->body_error = truncated ? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
 	}
 	MemoryContextSwitchTo(old);
