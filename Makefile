@@ -5,12 +5,15 @@ EXTENSION = cloudflare_fdw
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))cloudflare_fdw.control)
 MODULE_big = cloudflare_fdw
 OBJS = \
+	src/body.o \
 	src/cloudflare_fdw.o \
 	src/connection.o \
 	src/convert.o \
 	src/count.o \
 	src/cache.o \
 	src/diag.o \
+	src/direct.o \
+	src/failure.o \
 	src/fetch.o \
 	src/http.o \
 	src/jsonscan.o \
@@ -26,6 +29,7 @@ OBJS = \
 	src/scan.o \
 	src/stmtcache.o \
 	src/window.o \
+	src/writecall.o \
 	src/writelog.o
 DATA = $(wildcard cloudflare_fdw--*.sql)
 
@@ -52,7 +56,10 @@ include $(PGXS)
 
 # Every object depends on the shared headers (PGXS tracks no header
 # dependencies by itself): a changed struct must rebuild every user of it.
-$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h src/reqplan.h src/scan.h src/connection.h src/convert.h src/option.h src/page.h src/pushdown.h src/ratelimit.h src/request.h src/resources.h cloudflare_fdw.control
+$(OBJS): src/cloudflare_fdw.h src/compat.h src/http.h src/jsonscan.h \
+	src/connection.h src/convert.h src/modify.h src/option.h src/page.h \
+	src/pushdown.h src/ratelimit.h src/reqplan.h src/request.h \
+	src/request_int.h src/resources.h src/scan.h cloudflare_fdw.control
 
 -include mk/project.mk
 -include mk/bench.mk

@@ -17,8 +17,8 @@
  *		65th level.  An accepted value must also be accepted alone (a copy
  *		of exactly its bytes), and every proper prefix of it must be
  *		CF_JS_EOF, unless it is a number.
- *	 2. json-c's verdict on the same text, parsed the way src/page.c's
- *		cf_page_tree does (json_tokener_new_ex(65), JSON_TOKENER_STRICT, the
+ *	 2. json-c's verdict on the same text, parsed the way convert.c's
+ *		cf_text_slow does (json_tokener_new_ex(65), JSON_TOKENER_STRICT, the
  *		whole text in one call, then "" of length 1 to end a top-level
  *		number), then nothing but whitespace after json-c's parse end.  When
  *		the text is valid UTF-8 (checked here by a plain reference) without a
@@ -43,7 +43,7 @@
  *		reference checks.
  *
  * Where json-c 0.16 differs, found by experiment (L1-L5: what
- * cf_page_tree's strict parse accepts and jsonscan rejects; L6: a string
+ * json-c's strict parse accepts and jsonscan rejects; L6: a string
  * json-c decodes wrongly):
  *
  *	 L1. Raw control characters (U+0001..U+001F) inside strings, keys
@@ -623,7 +623,7 @@ fuzz_js_verdict(const char *buf, size_t n, const char **v0, const char **v1,
 }
 
 /*
- * json-c's verdict, parsed as cf_page_tree parses a page.  Returns the
+ * json-c's verdict, parsed as cf_text_slow parses a value.  Returns the
  * tree (NULL for null) and sets *ok; when not ok, no tree.
  */
 static struct json_object *

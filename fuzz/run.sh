@@ -16,8 +16,8 @@
 #
 # Env: FUZZ_TIME, FUZZ_TARGETS (default "fuzz_body fuzz_headers fuzz_jsonscan"),
 # FUZZ_PARALLEL (default 1: targets run side by side; 0: one after the
-# other), FUZZ_ENGINE, CC_FUZZ (compiler), WERROR=1 (warnings are errors),
-# FUZZ_STRICT_JSONC=1 (see fuzz_body.c).  The corpus each target grows is
+# other), FUZZ_ENGINE, CC_FUZZ (compiler), WERROR=1 (warnings are errors).
+# The corpus each target grows is
 # kept in fuzz/build/corpus/<target> (not in git) and reused next time;
 # crashes go to fuzz/build/artifacts/<target>/.  No stdin is read; every
 # run is under a time limit.

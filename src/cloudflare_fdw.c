@@ -57,12 +57,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-/* See convert.c: PostgreSQL's SQL function json_object() vs json-c's type. */
-#define json_object cf_pg_sql_json_object
 #include "utils/builtins.h"
-#undef json_object
-
-#include <json-c/json.h>
 
 PG_MODULE_MAGIC;
 

@@ -35,7 +35,6 @@
 
 #define CF_DEFAULT_API_URL "https://api.cloudflare.com/client/v4"
 
-struct json_object;
 
 /* ----------------------------------------------------------------------
  * modify.c: INSERT, UPDATE and DELETE.

@@ -10,11 +10,12 @@
  * other type goes through its input function, so domains, enums and
  * user-defined types work too.
  *
- * A scan's values come as text of its pages (cf_text_to_datum, called by
- * page.c's row walk); values of other answers (a write's RETURNING) come
- * as json-c values (cf_json_to_datum).  The former converts the common
- * cases straight from the text and hands every other case to the latter,
- * so the two never disagree.
+ * Every value comes as text of an answer, read in place by page.c's row
+ * walk (a scan's rows and a write's RETURNING alike): cf_text_to_datum
+ * converts the common cases straight from the text.  The rare rest (a
+ * json column, arrays, a string with \u0000, a value of the wrong shape)
+ * has that one value parsed by json-c and converted by cf_json_to_datum,
+ * private to this file, as it always has been.
  *
  * Errors raised here carry no column name: the scan pushes an error
  * context callback that names the column, the table and the resource.
@@ -47,7 +48,6 @@
 #undef json_object
 
 #include <json-c/json.h>
-#include <json-c/linkhash.h>
 
 #include "jsonscan.h"
 
@@ -70,6 +70,8 @@ typedef enum CfConvKind
 static const char *cf_json_type_name(json_type t);
 static void cf_doc_type_mismatch(CfColumnConv *conv, const char *arrived,
 								 const char *value, int len);
+static Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
+							  bool *isnull);
 static char *cf_json_text(struct json_object *val, int *len);
 static Datum cf_parse_timestamptz(const char *s, int len, CfColumnConv *conv);
 static JsonbValue *cf_push_jsonb(JsonbParseState **state,
@@ -116,7 +118,6 @@ cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 			if (*p == '.')
 				n++;
 		conv->path = palloc(sizeof(char *) * n);
-		conv->path_hash = palloc0(sizeof(unsigned long) * n);
 		for (tok = strtok_r(copy, ".", &save); tok != NULL;
 			 tok = strtok_r(NULL, ".", &save))
 			conv->path[conv->pathlen++] = tok;
@@ -177,47 +178,12 @@ cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type)
 }
 
 /*
- * cf_json_lookup
- *		The value at the column's path in obj; NULL when a key is missing,
- *		the value is JSON null, or an intermediate value is not an object.
- */
-struct json_object *
-cf_json_lookup(struct json_object *obj, CfColumnConv *conv)
-{
-	for (int i = 0; i < conv->pathlen && obj != NULL; i++)
-	{
-		struct lh_table *t;
-		struct lh_entry *e;
-
-		if (json_object_get_type(obj) != json_type_object)
-			return NULL;
-
-		/*
-		 * Every object json-c parses hashes its keys with the same
-		 * function, so each key's hash is computed once per scan, not once
-		 * per row; a table with another function gets its own.
-		 */
-		t = json_object_get_object(obj);
-		if (conv->hash_fn != (void *) t->hash_fn)
-		{
-			for (int j = 0; j < conv->pathlen; j++)
-				conv->path_hash[j] = lh_get_hash(t, conv->path[j]);
-			conv->hash_fn = (void *) t->hash_fn;
-		}
-		e = lh_table_lookup_entry_w_hash(t, conv->path[i], conv->path_hash[i]);
-		if (e == NULL)
-			return NULL;
-		obj = (struct json_object *) lh_entry_v(e);
-	}
-	return obj;
-}
-
-/*
  * cf_json_to_datum
  *		Converts one JSON value (NULL for absent or JSON null) into the
- *		column's type, in CurrentMemoryContext.
+ *		column's type, in CurrentMemoryContext: cf_text_to_datum's rare
+ *		cases, once json-c has read the value.
  */
-Datum
+static Datum
 cf_json_to_datum(struct json_object *val, CfColumnConv *conv, bool *isnull)
 {
 	json_type	t = json_object_get_type(val);
@@ -553,6 +519,106 @@ cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv, bool *isnull)
 			break;
 	}
 	return cf_text_slow(v, len, conv, isnull);
+}
+
+/*
+ * cf_json_c_text
+ *		json-c's text of one value of a checked body: a string's bytes (with
+ *		*len, which counts a \u0000 and what follows), or the value as
+ *		json-c prints it.  For the few values the in-place reader does not
+ *		decode as json-c always has (a string with \u0000 or an unpaired
+ *		surrogate; an object or array quoted in an error's code), so that
+ *		their text stays what it was.  "" if json-c cannot read it.
+ */
+char *
+cf_json_c_text(const char *v, uint32 len, size_t *outlen)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CF_JS_MAX_DEPTH + 1);
+	struct json_object *val = NULL;
+	char	   *out;
+
+	if (tok != NULL)
+	{
+		val = json_tokener_parse_ex(tok, v, (int) len);
+		if (val == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+			val = json_tokener_parse_ex(tok, "", 1);
+		json_tokener_free(tok);
+	}
+	if (val == NULL)
+	{
+		*outlen = 0;
+		return pstrdup("");
+	}
+	if (json_object_get_type(val) == json_type_string)
+	{
+		*outlen = (size_t) json_object_get_string_len(val);
+		out = palloc(*outlen + 1);
+		memcpy(out, json_object_get_string(val), *outlen);
+		out[*outlen] = '\0';
+	}
+	else
+	{
+		out = pstrdup(json_object_get_string(val));
+		*outlen = strlen(out);
+	}
+	json_object_put(val);
+	return out;
+}
+
+/*
+ * cf_json_c_refuses
+ *		Whether json-c, as it once read every answer but a scan's pages
+ *		(depth 64, not strict), refuses a body; then errbuf gets its words
+ *		and *truncated whether the text ended inside a value.  So the error
+ *		of such an answer is worded as it always was, though page.c's
+ *		scanner reads it now.  json-c refuses a top-level null too (it
+ *		returns no object for it, calling that "success").
+ */
+bool
+cf_json_c_refuses(const char *text, uint32 len, char *errbuf, size_t errlen,
+				  bool *truncated)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CF_JS_MAX_DEPTH);
+	struct json_object *val;
+	enum json_tokener_error jerr;
+	bool		refused = true;
+	bool		at_end = false;
+
+	if (tok == NULL)
+		return false;
+	json_tokener_set_flags(tok, 0);
+	*truncated = false;
+	val = json_tokener_parse_ex(tok, text, (int) len);
+	jerr = json_tokener_get_error(tok);
+	if (val == NULL && jerr == json_tokener_continue)
+	{
+		/* the end of the body completes a top-level number, or not */
+		at_end = true;
+		val = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		if (val == NULL && (jerr == json_tokener_continue ||
+							jerr == json_tokener_error_parse_eof))
+		{
+			*truncated = true;
+			errbuf[0] = '\0';
+			json_tokener_free(tok);
+			return true;
+		}
+	}
+	if (val != NULL)
+	{
+		size_t		used = json_tokener_get_parse_end(tok);
+
+		refused = !at_end && used < len &&
+			cf_js_ws(text + used, text + len) != text + len;
+		if (refused)
+			snprintf(errbuf, errlen, "unexpected data after the JSON value");
+		json_object_put(val);
+	}
+	else
+		snprintf(errbuf, errlen, "%s", json_tokener_error_desc(jerr));
+	json_tokener_free(tok);
+	return refused;
 }
 
 /*

@@ -32,8 +32,6 @@ typedef struct CfColumnConv
 	char	   *field;			/* the json path, for messages */
 	char	  **path;			/* json path split at dots */
 	int			pathlen;
-	unsigned long *path_hash;	/* json-c's hash of each key, once */
-	void	   *hash_fn;		/* the hash function they were made with */
 	Oid			typid;
 	int32		typmod;
 	Oid			typinput;
@@ -48,12 +46,11 @@ typedef struct CfColumnConv
 extern void cf_conv_init(CfColumnConv *conv, Relation rel, AttrNumber attnum,
 						 const char *json_path);
 extern void cf_conv_set_doc_type(CfColumnConv *conv, CfDocType doc_type);
-extern struct json_object *cf_json_lookup(struct json_object *obj,
-										  CfColumnConv *conv);
-extern Datum cf_json_to_datum(struct json_object *val, CfColumnConv *conv,
-							  bool *isnull);
 extern Datum cf_text_to_datum(const char *v, uint32 len, CfColumnConv *conv,
 							  bool *isnull);
+extern char *cf_json_c_text(const char *v, uint32 len, size_t *outlen);
+extern bool cf_json_c_refuses(const char *text, uint32 len, char *errbuf,
+							  size_t errlen, bool *truncated);
 extern struct json_object *cf_datum_to_json(Datum value, Oid typid);
 extern char *cf_timestamptz_rfc3339(TimestampTz t);
 extern int	cf_array_elements(Datum value, Oid *elemtype, Datum **elems,

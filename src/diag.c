@@ -24,6 +24,7 @@
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "cloudflare_fdw.h"
+#include "page.h"
 #include "pushdown.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -31,17 +32,11 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-
-/* See convert.c: PostgreSQL's SQL function json_object() vs json-c's type. */
-#define json_object cf_pg_sql_json_object
-#include "utils/builtins.h"
-#undef json_object
-
-#include <json-c/json.h>
 
 /* The FDW's handler, which tells our servers from others. */
 extern Datum cloudflare_fdw_handler(PG_FUNCTION_ARGS);
@@ -81,7 +76,7 @@ static void cf_diag_connect(void *arg);
 static void cf_check_call(void *arg);
 static char *cf_check_diagnosis(const CfResource *res, ErrorData *edata,
 								const CfFailureRecord *failure);
-static char *cf_first_id(struct json_object *root);
+static char *cf_first_id(const CfPage *page);
 static bool cf_needs_path_id(const CfResource *res);
 static void cf_check_row(ReturnSetInfo *rsinfo, const char *resource,
 						 int reachable, int status, const char *request,
@@ -235,23 +230,14 @@ cf_check_diagnosis(const CfResource *res, ErrorData *edata,
 
 /* The "id" of the first item of a list answer, or NULL. */
 static char *
-cf_first_id(struct json_object *root)
+cf_first_id(const CfPage *page)
 {
-	struct json_object *result;
-	struct json_object *first;
-	struct json_object *id;
+	CfSpan		id;
 
-	if (root == NULL || json_object_get_type(root) != json_type_object ||
-		!json_object_object_get_ex(root, "result", &result) ||
-		json_object_get_type(result) != json_type_array ||
-		json_object_array_length(result) == 0)
+	if (page == NULL || page->result_kind != '[' || page->nitems == 0 ||
+		!cf_page_field(page, page->items[0], "id", &id))
 		return NULL;
-	first = json_object_array_get_idx(result, 0);
-	if (json_object_get_type(first) != json_type_object ||
-		!json_object_object_get_ex(first, "id", &id) ||
-		json_object_get_type(id) != json_type_string)
-		return NULL;
-	return pstrdup(json_object_get_string(id));
+	return cf_page_string(page, id);
 }
 
 /* Appends one row of cloudflare_fdw_check(); reachable -1 and status 0 are NULL. */
@@ -393,7 +379,7 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 		}
 
 		if (res->id == CF_RES_ORGANIZATIONS)
-			org_id = cf_first_id(req.root);
+			org_id = cf_first_id(req.page);
 		cf_check_row(rsinfo, res->name, 1, req.status,
 					 psprintf("GET %s", path.data),
 					 req.status == 404

@@ -299,7 +299,6 @@ cf_response_cache_get(CfScanState *st, CfRequest *req)
 	}
 	req->status = 200;
 	req->page = page;
-	req->root = NULL;
 	req->body_bytes = len;
 	st->stats.response_hits++;
 	st->stats.response_oldest_ms = Max(st->stats.response_oldest_ms, age_ms);

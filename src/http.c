@@ -15,11 +15,13 @@
  * small table, and the caller reads the table, waits, and reports what
  * fired through cf_http_socket_action.
  *
- * Bodies are parsed while they download: the write callback feeds each
- * chunk to a json_tokener, hashes it, checks it is UTF-8, keeps its first
- * kilobyte for error messages and enforces the size cap.  Like every other
- * callback here it only records what it sees and returns; a short count
- * stops the transfer.  Nothing in this file calls ereport or palloc.
+ * Bodies are bytes here: the write callback appends each chunk to the
+ * body's text, checks it is UTF-8, keeps its first kilobyte for error
+ * messages and enforces the size cap.  Whether the text is JSON, and what
+ * it says, is for the caller to read once the transfer is done (request.c
+ * and page.c); this file knows nothing of JSON.  Like every other callback
+ * here the write callback only records what it sees and returns; a short
+ * count stops the transfer.  Nothing in this file calls ereport or palloc.
  *
  * IDENTIFICATION
  *		  src/http.c
@@ -35,10 +37,8 @@
 #include <sys/stat.h>
 
 #include <curl/curl.h>
-#include <json-c/json.h>
 
 #include "http.h"
-#include "jsonscan.h"
 
 /* Idle easy handles kept for reuse. */
 #define CF_HTTP_POOL_SIZE		16
@@ -57,9 +57,6 @@
  * request) instead of sending on it.
  */
 #define CF_HTTP_IDLE_SECONDS	30
-
-/* Slices fed to json-c, whose length argument is an int. */
-#define CF_HTTP_JSON_SLICE		(1 << 20)
 
 
 /*
@@ -93,11 +90,7 @@ struct CfHttpTransfer
 	CfHttp	   *http;
 
 	/* body state */
-	struct json_tokener *tok;
-	bool		json_done;		/* root parsed: only whitespace may follow */
 	bool		nonspace;		/* a non-whitespace byte was seen */
-	bool		raw_wanted;		/* CfHttpRequest.raw_body */
-	int			raw_mode;		/* 0 undecided, 1 keep text, -1 parse */
 	size_t		raw_cap;
 	int64_t		max_bytes;
 	int			utf8_need;		/* continuation bytes still expected */
@@ -144,7 +137,6 @@ static size_t cf_http_header_cb(char *buf, size_t size, size_t nitems,
 								void *userdata);
 static bool cf_http_utf8_feed(CfHttpTransfer *xfer, const unsigned char *p,
 							  size_t n);
-static bool cf_http_json_feed(CfHttpTransfer *xfer, const char *p, size_t n);
 static bool cf_http_raw_feed(CfHttpTransfer *xfer, const char *p, size_t n);
 static bool cf_http_all_space(const char *p, size_t n);
 static void cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code);
@@ -278,26 +270,7 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
-	xfer->tok = json_tokener_new_ex(CF_HTTP_JSON_DEPTH);
-	if (xfer->tok == NULL)
-	{
-		free(xfer);
-		snprintf(errbuf, errlen, "out of memory");
-		return NULL;
-	}
-
-	/*
-	 * Neither JSON_TOKENER_STRICT nor JSON_TOKENER_VALIDATE_UTF8.  What
-	 * json-c's strict mode accepts changes between releases (json-c 0.18
-	 * rejects every string with a non-ASCII character, json-c issue #875),
-	 * and its UTF-8 check rejects a character split between two chunks.  So
-	 * json-c only builds the tree: every body it parsed must also pass the
-	 * strict RFC 8259 scanner in one piece (cf_http_finish), and
-	 * cf_http_utf8_feed checks UTF-8 as the bytes arrive.
-	 */
-	json_tokener_set_flags(xfer->tok, 0);
 	xfer->max_bytes = req->max_response_bytes;
-	xfer->raw_wanted = req->raw_body;
 	xfer->tag = req->tag;
 	xfer->http = http;
 
@@ -307,7 +280,6 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 		easy = curl_easy_init();
 	if (easy == NULL)
 	{
-		json_tokener_free(xfer->tok);
 		free(xfer);
 		snprintf(errbuf, errlen, "could not create a libcurl handle");
 		return NULL;
@@ -320,7 +292,6 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 		snprintf(errbuf, errlen, "could not set up the request: %s",
 				 curl_easy_strerror(rc));
 		curl_easy_cleanup(easy);
-		json_tokener_free(xfer->tok);
 		free(xfer);
 		return NULL;
 	}
@@ -331,7 +302,6 @@ cf_http_start(CfHttp *http, const CfHttpRequest *req, char *errbuf,
 		snprintf(errbuf, errlen, "could not start the request: %s",
 				 curl_multi_strerror(mrc));
 		curl_easy_cleanup(easy);
-		json_tokener_free(xfer->tok);
 		free(xfer);
 		return NULL;
 	}
@@ -673,18 +643,7 @@ cf_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		res->body_error = CF_BODY_BAD_UTF8;
 		return 0;
 	}
-	/* The status is known by the first byte of the body. */
-	if (xfer->raw_mode == 0)
-	{
-		long		status = 0;
-
-		curl_easy_getinfo(xfer->easy, CURLINFO_RESPONSE_CODE, &status);
-		xfer->raw_mode = (xfer->raw_wanted && status >= 200 && status < 300)
-			? 1 : -1;
-	}
 	if (!cf_http_raw_feed(xfer, ptr, n))
-		return 0;
-	if (xfer->raw_mode < 0 && !cf_http_json_feed(xfer, ptr, n))
 		return 0;
 	return n;
 }
@@ -821,63 +780,6 @@ cf_http_all_space(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
 			return false;
-	return true;
-}
-
-/*
- * cf_http_json_feed
- *		Feeds the next bytes to the tokener.  Once the top-level value is
- *		complete only whitespace may follow.  Returns false, with
- *		body_error set, when the body cannot be JSON.
- */
-static bool
-cf_http_json_feed(CfHttpTransfer *xfer, const char *p, size_t n)
-{
-	CfHttpResult *res = &xfer->result;
-
-	if (!xfer->nonspace && !cf_http_all_space(p, n))
-		xfer->nonspace = true;
-
-	while (n > 0)
-	{
-		size_t		slice = n > CF_HTTP_JSON_SLICE ? CF_HTTP_JSON_SLICE : n;
-		struct json_object *obj;
-		enum json_tokener_error jerr;
-
-		if (xfer->json_done)
-		{
-			if (!cf_http_all_space(p, n))
-			{
-				res->body_error = CF_BODY_BAD_JSON;
-				snprintf(res->json_error, sizeof(res->json_error),
-						 "unexpected data after the JSON value");
-				return false;
-			}
-			return true;
-		}
-
-		obj = json_tokener_parse_ex(xfer->tok, p, (int) slice);
-		jerr = json_tokener_get_error(xfer->tok);
-		if (obj != NULL)
-		{
-			size_t		used = json_tokener_get_parse_end(xfer->tok);
-
-			res->root = obj;
-			xfer->json_done = true;
-			p += used;
-			n -= used;
-			continue;
-		}
-		if (jerr != json_tokener_continue)
-		{
-			res->body_error = CF_BODY_BAD_JSON;
-			snprintf(res->json_error, sizeof(res->json_error), "%s",
-					 json_tokener_error_desc(jerr));
-			return false;
-		}
-		p += slice;
-		n -= slice;
-	}
 	return true;
 }
 
@@ -1101,79 +1003,23 @@ cf_http_finish(CfHttp *http, CfHttpTransfer *xfer, CURLcode code)
 	else
 		res->maybe_sent = true;
 
-	if (code == CURLE_OK)
-	{
-		/* the end of the body completes a top-level number, or not */
-		if (res->root == NULL && xfer->nonspace && xfer->raw_mode <= 0 &&
-			res->body_error == CF_BODY_OK)
-		{
-			struct json_object *obj;
-			enum json_tokener_error jerr;
+	/* a character cut off by the end of the body */
+	if (code == CURLE_OK && res->body_error == CF_BODY_OK &&
+		xfer->utf8_need > 0)
+		res->body_error = CF_BODY_BAD_UTF8;
 
-			obj = json_tokener_parse_ex(xfer->tok, "", 1);
-			jerr = json_tokener_get_error(xfer->tok);
-			if (obj != NULL)
-				res->root = obj;
-			else if (jerr == json_tokener_continue ||
-					 jerr == json_tokener_error_parse_eof)
-				res->body_error = CF_BODY_TRUNCATED;
-			else
-			{
-				res->body_error = CF_BODY_BAD_JSON;
-				snprintf(res->json_error, sizeof(res->json_error), "%s",
-						 json_tokener_error_desc(jerr));
-			}
-		}
-		if (res->body_error == CF_BODY_OK && xfer->utf8_need > 0)
-			res->body_error = CF_BODY_BAD_UTF8;
-
-		/*
-		 * json-c, not strict and fed in chunks, accepts text that is not
-		 * JSON (single quotes, comments, an integer split from a '-' that
-		 * follows it): a tree it built must also pass the strict scanner,
-		 * in one piece.
-		 */
-		if (res->root != NULL && res->body_error == CF_BODY_OK &&
-			res->raw != NULL)
-		{
-			CfJsError	err = {CF_JS_OK, NULL};
-			const char *end = res->raw + res->raw_len;
-			const char *p = cf_js_value(cf_js_ws(res->raw, end), end, 0, &err);
-
-			if (p == NULL || cf_js_ws(p, end) != end)
-			{
-				res->body_error = (p == NULL && err.status == CF_JS_EOF)
-					? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
-				snprintf(res->json_error, sizeof(res->json_error), "%s at byte %lu",
-						 p == NULL ? cf_js_describe(&err) : "unexpected data after the JSON value",
-						 (unsigned long) ((p == NULL ? err.at : p) - res->raw));
-			}
-		}
-	}
-	else if (res->root != NULL && res->body_error == CF_BODY_OK)
-	{
-		/* a transport error after the value: the body may be cut short */
-		json_object_put(res->root);
-		res->root = NULL;
-	}
-	if (res->body_error != CF_BODY_OK && res->root != NULL)
-	{
-		json_object_put(res->root);
-		res->root = NULL;
-	}
-
-	/* A body kept as text is the caller's to check; not an empty one. */
+	/*
+	 * The caller gets the text of a whole, well-formed body; not of one
+	 * the transfer cut short, nor an empty (all whitespace) one.
+	 */
 	if (res->raw != NULL &&
-		(xfer->raw_mode < 0 || code != CURLE_OK ||
-		 res->body_error != CF_BODY_OK || !xfer->nonspace))
+		(code != CURLE_OK || res->body_error != CF_BODY_OK || !xfer->nonspace))
 	{
 		free(res->raw);
 		res->raw = NULL;
 		res->raw_len = 0;
 	}
 
-	json_tokener_free(xfer->tok);
-	xfer->tok = NULL;
 	curl_multi_remove_handle(http->multi, easy);
 	xfer->in_multi = false;
 	xfer->completed = true;
@@ -1213,8 +1059,8 @@ cf_http_unlink(CfHttp *http, CfHttpTransfer *xfer)
 
 /*
  * cf_http_release
- *		Frees a transfer, finished or not, and a JSON root the caller did
- *		not take.
+ *		Frees a transfer, finished or not, and a body the caller did not
+ *		take.
  *
  * A finished transfer's easy handle goes back to the pool; one stopped
  * mid-flight is destroyed, since libcurl's state for it is unknown (its
@@ -1238,11 +1084,7 @@ cf_http_release(CfHttp *http, CfHttpTransfer *xfer)
 	else
 		curl_easy_cleanup(xfer->easy);
 
-	if (xfer->result.root != NULL)
-		json_object_put(xfer->result.root);
 	free(xfer->result.raw);
-	if (xfer->tok != NULL)
-		json_tokener_free(xfer->tok);
 	free(xfer);
 }
 

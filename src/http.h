@@ -6,11 +6,13 @@
  * http.c drives libcurl's multi interface for a caller that owns the
  * waiting: the caller adds transfers, asks which sockets to wait on and for
  * how long, reports what fired, and collects finished transfers with their
- * status, headers and parsed JSON body.  Nothing here calls ereport or
- * palloc, and no libcurl or json-c callback can longjmp: callbacks record
- * what happened and return, and the caller (request.c) turns the results
- * into errors after libcurl has returned.  Memory is malloc'd; every
- * function reports failure through its return value.
+ * status, headers and body, kept as text.  The transport moves bytes: it
+ * checks a body is UTF-8 and within its size cap, and leaves reading it as
+ * JSON to the caller (request.c and page.c), once it is whole.  Nothing
+ * here calls ereport or palloc, and no libcurl callback can longjmp:
+ * callbacks record what happened and return, and the caller (request.c)
+ * turns the results into errors after libcurl has returned.  Memory is
+ * malloc'd; every function reports failure through its return value.
  *
  * This header includes no PostgreSQL header, so that it can be compiled
  * and tested on its own.
@@ -29,13 +31,8 @@
 
 #include <curl/curl.h>
 
-struct json_object;
-
 /* How much of a body is kept verbatim for error messages. */
 #define CF_HTTP_HEAD_BYTES		1024
-
-/* Nesting depth json-c accepts; Cloudflare's envelopes are a few deep. */
-#define CF_HTTP_JSON_DEPTH		64
 
 /* Sizes of the captured response headers (longer values are truncated). */
 #define CF_HTTP_HDR_SHORT		64
@@ -84,13 +81,6 @@ typedef struct CfHttpRequest
 	long		connect_timeout_ms;
 	long		timeout_ms;		/* whole transfer */
 	int64_t		max_response_bytes;
-
-	/*
-	 * Keep a 2xx answer's body as text (CfHttpResult.raw) instead of
-	 * parsing it: the caller reads it in place.  Other answers are parsed
-	 * into root as usual, for their error messages.
-	 */
-	bool		raw_body;
 	void	   *tag;			/* the caller's, returned untouched */
 } CfHttpRequest;
 
@@ -106,7 +96,11 @@ typedef struct CfHttpHeaders
 	char		should_retry[CF_HTTP_HDR_SHORT];	/* x-should-retry */
 } CfHttpHeaders;
 
-/* Why a body could not be used, if it could not. */
+/*
+ * Why a body could not be used, if it could not.  The transport finds the
+ * first two; the last two are the verdict of the caller's JSON reader on
+ * the text, recorded here so that one field says what became of the body.
+ */
 typedef enum CfHttpBodyError
 {
 	CF_BODY_OK = 0,
@@ -135,15 +129,13 @@ typedef struct CfHttpResult
 	int			new_connections;
 
 	/* The body. */
-	struct json_object *root;	/* parsed JSON, NULL if empty or invalid;
-								 * owned by the caller once the transfer is
-								 * done: take it and set it NULL */
-	char	   *raw;			/* raw_body and 2xx: the malloc'd body, NULL
-								 * if empty or bad; owned by the caller once
-								 * the transfer is done: take it, set NULL */
+	char	   *raw;			/* the malloc'd body, NULL if empty (only
+								 * whitespace), cut short or bad; owned by
+								 * the caller once the transfer is done:
+								 * take it and set it NULL */
 	size_t		raw_len;
 	CfHttpBodyError body_error;
-	char		json_error[64]; /* json-c's description for BAD_JSON */
+	char		parse_error[64];	/* the reader's words for BAD_JSON */
 	int64_t		body_bytes;
 	char		head[CF_HTTP_HEAD_BYTES];	/* first bytes, not terminated */
 	size_t		head_len;

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * page.c
- *		  A scan's pages, read in place.
+ *		  The API's answers, read in place: a scan's pages, error envelopes,
+ *		  the answers of writes and of diagnostics.
  *
- * A list page comes back as text (http.c's raw_body).  cf_page_parse
- * checks it is JSON, whole, and indexes the envelope: where each item of
- * "result" starts and ends, "success", and result_info's paging fields
- * (a page token, a cursor, the total size).
+ * Every body comes back from http.c as text.  cf_page_parse checks it is
+ * JSON, whole, and indexes the envelope: where each item of "result"
+ * starts and ends, "success", and result_info's paging fields (a page
+ * token, a cursor, the total size).  cf_page_field, cf_page_array and
+ * cf_page_string read the rest (the errors of an envelope, say).
  * Then, row by row, cf_page_row walks one item and converts the fields
  * the query reads (the paths of its columns, as a tree of keys built once
- * per scan) straight from the text into Datums; fields no column reads are
- * skipped.  Nothing builds a json-c tree, so nothing frees one.
+ * per scan or per write) straight from the text into Datums; fields no
+ * column reads are skipped.  Nothing builds a json-c tree, so nothing
+ * frees one.
  *
  * The scanning itself is jsonscan.c's; the conversion of one value is
  * convert.c's cf_text_to_datum.  A page lives in one memory context, the
@@ -27,8 +30,6 @@
 #include "convert.h"
 #include "page.h"
 #include "jsonscan.h"
-
-#include <json-c/json.h>
 
 /* One key of a column's JSON path; the root has none. */
 struct CfPathNode
@@ -137,6 +138,7 @@ cf_page_parse(char *text, uint32 len, char *errbuf, size_t errlen,
 	page->len = len;
 	page->success = -1;
 	page->total_size = -1;
+	page->value.off = CF_OFF(page, p);
 	*truncated = false;
 
 	if (p < end && *p == '{')
@@ -232,6 +234,7 @@ cf_page_parse(char *text, uint32 len, char *errbuf, size_t errlen,
 
 	if (err.status == CF_JS_OK)
 	{
+		page->value.len = (uint32) (p - text) - page->value.off;
 		p = cf_js_ws(p, end);
 		if (p < end)
 		{
@@ -376,24 +379,20 @@ cf_page_copy(const CfPage *page, MemoryContext cxt)
 }
 
 /*
- * cf_page_tree
- *		The page as a json-c tree, for the rare reader that needs one (the
- *		error messages of a "success": false answer).  The caller owns it.
+ * cf_page_free
+ *		Frees a page, text and index, before its memory context goes.
  */
-struct json_object *
-cf_page_tree(const CfPage *page)
+void
+cf_page_free(CfPage *page)
 {
-	struct json_tokener *tok = json_tokener_new_ex(CF_JS_MAX_DEPTH + 1);
-	struct json_object *root = NULL;
-
-	if (tok == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, page->text, (int) page->len);
-	if (root == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		root = json_tokener_parse_ex(tok, "", 1);
-	json_tokener_free(tok);
-	return root;
+	pfree(page->text);
+	if (page->items)
+		pfree(page->items);
+	if (page->next_page_token)
+		pfree(page->next_page_token);
+	if (page->next_cursor)
+		pfree(page->next_cursor);
+	pfree(page);
 }
 
 /*
@@ -440,38 +439,83 @@ cf_page_field(const CfPage *page, CfSpan obj, const char *key, CfSpan *value)
 char *
 cf_page_string(const CfPage *page, CfSpan value)
 {
+	size_t		len;
+
+	return cf_page_text(page, value, &len);
+}
+
+/*
+ * cf_page_text
+ *		A string value of the page, decoded, with its length (*len counts
+ *		the bytes of a \u0000 and what follows it, as json-c's string
+ *		length does), or NULL if the value is not a string.
+ */
+char *
+cf_page_text(const CfPage *page, CfSpan value, size_t *len)
+{
 	const char *s = page->text + value.off + 1;
 	long		n = (long) value.len - 2;
 	char	   *out;
 
 	if (value.len < 2 || page->text[value.off] != '"')
 		return NULL;
-	out = palloc(n + 1);
-	if (memchr(s, '\\', n) == NULL)
-		memcpy(out, s, n);
-	else
+	if (memchr(s, '\\', n) != NULL)
 	{
-		long		m = cf_js_unescape(s, n, out);
-
-		if (m < 0)
+		out = palloc(n + 1);
+		n = cf_js_unescape(s, n, out);
+		if (n < 0)
 		{
-			/* json-c's reading of what cf_js_unescape leaves alone */
-			struct json_tokener *tok = json_tokener_new();
-			struct json_object *o = NULL;
-
-			if (tok != NULL)
-			{
-				o = json_tokener_parse_ex(tok, s - 1, (int) value.len);
-				json_tokener_free(tok);
-			}
-			strlcpy(out, o ? json_object_get_string(o) : "", n + 1);
-			json_object_put(o);
-			return out;
+			/* \u0000 or a lone surrogate: json-c's reading of them */
+			pfree(out);
+			return cf_json_c_text(s - 1, value.len, len);
 		}
-		n = m;
 	}
+	else
+		out = pnstrdup(s, n);
 	out[n] = '\0';
+	*len = (size_t) n;
 	return out;
+}
+
+/*
+ * cf_page_array
+ *		The elements of the array at arr (a span of the page), or NULL if
+ *		the value is not an array; *n gets their number.
+ */
+CfSpan *
+cf_page_array(const CfPage *page, CfSpan arr, int *n)
+{
+	const char *p = page->text + arr.off;
+	const char *end = p + arr.len;
+	CfSpan	   *elems;
+	int			cap = 8;
+
+	*n = 0;
+	if (arr.len == 0 || *p != '[')
+		return NULL;
+	elems = palloc(sizeof(CfSpan) * cap);
+	p = cf_js_ws(p + 1, end);
+	while (p < end && *p != ']')
+	{
+		CfJsError	err;
+		const char *v = p;
+
+		p = cf_js_value(v, end, 0, &err);
+		if (p == NULL)
+			elog(ERROR, "cloudflare_fdw: JSON value not found where the page index put it");
+		if (*n == cap)
+		{
+			cap *= 2;
+			elems = repalloc(elems, sizeof(CfSpan) * cap);
+		}
+		elems[*n].off = CF_OFF(page, v);
+		elems[*n].len = (uint32) (p - v);
+		(*n)++;
+		p = cf_js_ws(p, end);
+		if (p < end && *p == ',')
+			p = cf_js_ws(p + 1, end);
+	}
+	return elems;
 }
 
 /*

@@ -19,7 +19,8 @@
 #include "convert.h"
 
 /* ----------------------------------------------------------------------
- * page.c: a scan's pages read in place, without a json-c tree.
+ * page.c: answers read in place (a scan's pages, errors, writes' answers),
+ * without a json-c tree.
  * ----------------------------------------------------------------------
  */
 
@@ -31,8 +32,8 @@ typedef struct CfSpan
 } CfSpan;
 
 /*
- * A 2xx answer to a request made with as_page: its text, checked as JSON,
- * and an index of the envelope.  Everything is palloc'd in one context.
+ * The body of an answer: its text, checked as JSON, and an index of the
+ * envelope.  Everything is palloc'd in one context.
  */
 typedef struct CfPage
 {
@@ -49,6 +50,7 @@ typedef struct CfPage
 	int64		total_size;		/* result_info's, -1 if none */
 	bool		has_info;		/* result_info is an object: */
 	CfSpan		info;			/* ... this one */
+	CfSpan		value;			/* the whole body's value, spaces aside */
 } CfPage;
 
 /* The JSON paths of the columns a scan reads, as a tree of keys. */
@@ -58,11 +60,13 @@ struct CfColumnConv;
 extern CfPage *cf_page_parse(char *text, uint32 len, char *errbuf,
 							 size_t errlen, bool *truncated);
 extern CfPage *cf_page_copy(const CfPage *page, MemoryContext cxt);
-extern struct json_object *cf_page_tree(const CfPage *page);
+extern void cf_page_free(CfPage *page);
 extern CfPathNode *cf_path_tree(struct CfColumnConv *convs, int nconvs);
 extern bool cf_page_field(const CfPage *page, CfSpan obj, const char *key,
 						  CfSpan *value);
 extern char *cf_page_string(const CfPage *page, CfSpan value);
+extern char *cf_page_text(const CfPage *page, CfSpan value, size_t *len);
+extern CfSpan *cf_page_array(const CfPage *page, CfSpan arr, int *n);
 extern void cf_page_row(const CfPage *page, CfSpan item, CfPathNode *paths,
 						struct CfColumnConv *convs, Datum *values, bool *nulls,
 						struct CfColumnConv **current);

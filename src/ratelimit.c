@@ -57,8 +57,6 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include <json-c/json.h>
-
 /* Sizes of the shared tables; docs/operations.md states them. */
 #define CF_RATE_BUCKETS		128
 #define CF_STATS_SERVERS	256

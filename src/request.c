@@ -2,7 +2,7 @@
  *
  * request.c
  *		  Running Cloudflare API requests from a backend: concurrency,
- *		  waiting, cancel, retries, and turning answers into errors.
+ *		  waiting, cancel, retries, and reading the answers.
  *
  * cf_execute runs a batch of requests through http.c, at most
  * max_concurrency at once, and returns when every one has an answer.  It
@@ -11,36 +11,13 @@
  * pg_terminate_backend act at once, even mid-response or during a backoff:
  * the latch wakes the wait and CHECK_FOR_INTERRUPTS raises PostgreSQL's own
  * error.  Any error leaving the loop stops the transfers still in flight
- * (PG_CATCH), and JSON trees already received are owned by a memory
- * context callback registered before they exist.
+ * (PG_CATCH).  Each body arrives as text and is read once, here, by
+ * page.c: the same index serves a scan's page, an error envelope, a
+ * write's answer and a diagnostic, and all of it is palloc'd, so nothing
+ * outlives the caller's memory context.
  *
- * Failed attempts are retried with exponential backoff and jitter when that
- * is safe: GET, PUT and DELETE on transport errors, 408, 429 and 5xx (and
- * whatever x-should-retry allows); a POST only when it certainly never
- * reached the server.  Retry-After and Retry-After-Ms are honoured up to
- * max_retry_wait; a longer wait fails at once, saying how long.
- *
- * Errors carry an SQLSTATE by HTTP status:
- *
- *		401, 403			42501 insufficient_privilege
- *		404					HV00R fdw_table_not_found (the remote object)
- *		400, 422			22023 invalid_parameter_value
- *		409					23505 unique_violation
- *		429					HV00M fdw_unable_to_create_reply
- *		5xx					HV00N fdw_unable_to_establish_connection
- *		other 4xx, success:false	HV000 fdw_error
- *		transport failure	HV00N fdw_unable_to_establish_connection
- *		too large			54000 program_limit_exceeded (max_response_bytes,
- *							like the scan's max_requests limit)
- *		not JSON, truncated, empty, wrong Content-Type
- *							HV004 fdw_invalid_data_type
- *		invalid UTF-8		22021 character_not_in_repertoire
- *
- * The message is Cloudflare's first errors[].message where there is one;
- * the detail names the request (method and path, never the host's
- * credentials), the HTTP status, every code: message pair and the cf-ray.
- * Text that comes from the response is sanitised and scrubbed of the
- * credentials, in case a proxy echoes the request.
+ * Whether a finished attempt is an answer, a retry or a failure, and the
+ * error a failure raises, are failure.c's (cf_judge).
  *
  * IDENTIFICATION
  *		  src/request.c
@@ -53,6 +30,7 @@
 #include <time.h>
 
 #include "cloudflare_fdw.h"
+#include "convert.h"
 #include "page.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -60,20 +38,14 @@
 #include "common/pg_prng.h"
 #include "connection.h"
 #include "http.h"
-#include "lib/ilist.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "request_int.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
-
-/*
- * fmgrprotos.h (through builtins.h) declares PostgreSQL's SQL function
- * json_object(), whose name json-c uses for its object type.
- */
-#include <json-c/json.h>
 
 #define CF_USER_AGENT		"cloudflare_fdw/" CF_FDW_VERSION
 
@@ -89,83 +61,8 @@
 /* The longest single wait; a safety net against a lost wakeup. */
 #define CF_MAX_WAIT_MS		1000
 
-/* How much of the response goes into an error detail. */
-#define CF_DETAIL_BODY_CHARS	200
-#define CF_DETAIL_MAX_ERRORS	10
-#define CF_DETAIL_MSG_CHARS		500
-
-/*
- * The owner of one request's JSON tree.  It is palloc'd and registered as
- * a reset callback of the caller's memory context before the tree exists,
- * so the tree is freed with that context, on error too.  The live owners
- * are listed so that cf_request_release can find and disarm one.
- */
-typedef struct CfRootOwner
-{
-	MemoryContextCallback cb;
-	struct json_object *root;
-	dlist_node	node;
-} CfRootOwner;
-
-static dlist_head cf_root_owners = DLIST_STATIC_INIT(cf_root_owners);
-
-/* The state of one request in a cf_execute call. */
-typedef struct CfReqState
-{
-	CfRequest  *req;
-	CfRootOwner *owner;
-	CfPage	   *page;			/* the answer read in place (as_page) */
-	char	   *url;			/* api_url + path */
-	bool		idempotent;		/* GET, PUT, DELETE */
-	int			attempts;		/* attempts started */
-	bool		running;
-	bool		done;
-	bool		maybe_done;		/* an earlier attempt may have acted */
-	bool		failed;			/* its own error was raised */
-	TimestampTz not_before;		/* backoff: no attempt before this */
-} CfReqState;
-
-/* One cf_execute call; palloc'd so PG_CATCH sees its current state. */
-typedef struct CfExec
-{
-	CfConnection *conn;
-	CfHttp	   *http;
-	CfReqState *rs;
-	int			nreqs;
-	int			nrunning;
-	int			ndone;
-	TimestampTz hold_until;		/* after a 429: no new attempt before */
-	TimestampTz throttled_since;	/* held by the rate budget since */
-	bool		rate_reserved;	/* the budget gave the next attempt a turn */
-	MemoryContext cxt;			/* the caller's: answers go here */
-	WaitEventSet *wes;
-	uint64		wes_generation;
-	WaitEvent  *events;
-	int			maxevents;
-	CfStats    *stats;
-} CfExec;
-
-/* What a final failure reports. */
-typedef struct CfFailure
-{
-	int			sqlstate;
-	char	   *message;		/* remote text, or ours */
-	bool		message_internal;	/* message is remote text */
-	char	   *detail;
-	char	   *hint;
-} CfFailure;
-
-/* Outcome of one finished attempt. */
-typedef enum CfVerdict
-{
-	CF_DONE,					/* an answer for the caller */
-	CF_RETRY,					/* try again after a wait */
-	CF_FAIL						/* raise an error */
-} CfVerdict;
-
 static bool cf_rate_acquire(CfExec *ex);
 static void cf_exec_count_wait(CfExec *ex, TimestampTz start);
-static void cf_root_owner_free(void *arg);
 static void cf_exec_loop(CfExec *ex);
 static void cf_exec_start_due(CfExec *ex);
 static void cf_exec_start(CfExec *ex, CfReqState *rs);
@@ -176,29 +73,7 @@ static void cf_exec_rebuild_wes(CfExec *ex);
 static long cf_exec_timeout(CfExec *ex);
 static void cf_exec_cleanup(CfExec *ex);
 static void cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer);
-static void cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res);
-static int64 cf_result_rows(struct json_object *root);
-static CfVerdict cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-						  long *wait_ms, CfFailure *fail);
-static bool cf_curl_retryable(CURLcode code);
-static long cf_server_wait_ms(CfHttpResult *res);
-static long cf_backoff_ms(int attempt);
-static void cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-						   long server_wait_ms, CfFailure *fail);
-static void cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-							  CfFailure *fail);
-static void cf_fail_unknown(CfReqState *rs, CfFailure *fail);
-static void cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-						 CfFailure *fail);
-static char *cf_request_label(CfReqState *rs);
-static void cf_append_cf_errors(StringInfo buf, struct json_object *root,
-								char **first, CfFailureRecord *rec);
-static void cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res);
-static char *cf_sanitize(const char *s, size_t len, size_t max, bool utf8);
-static char *cf_redact(CfConnection *conn, char *s);
-static const char *cf_token_group(CfReqState *rs);
-static bool cf_is_json_type(const char *content_type);
-static void cf_raise(CfFailure *fail);
+static void cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res);
 
 /*
  * cf_rate_acquire
@@ -277,12 +152,11 @@ cf_exec_count_wait(CfExec *ex, TimestampTz start)
  * cf_execute
  *		Runs nreqs requests, at most max_concurrency at once, retrying what
  *		may be retried, and returns when each has its answer in status,
- *		root (or page, for a 2xx answer to an as_page request) and
- *		body_bytes.  Any failure is an ERROR.
+ *		page (for a 2xx answer with a body) and body_bytes.  Any failure is
+ *		an ERROR.
  *
- * The JSON trees belong to the memory context current at the call: they
- * are freed when it is reset or deleted, or earlier by cf_request_release.
- * Pages are palloc'd in that context.
+ * Pages are palloc'd in the memory context current at the call, and freed
+ * with it, or earlier by cf_request_release.
  */
 void
 cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
@@ -312,19 +186,12 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 	ex->stats = stats;
 	ex->rs = palloc0(sizeof(CfReqState) * nreqs);
 
-	/*
-	 * Each request's tree gets its owner here, registered with the caller's
-	 * context before the tree exists: when a response arrives, the tree
-	 * moves into its owner with nothing in between that could fail.
-	 */
 	for (int i = 0; i < nreqs; i++)
 	{
 		CfReqState *rs = &ex->rs[i];
 		CfRequest  *req = reqs[i];
-		CfRootOwner *owner;
 
 		req->status = 0;
-		req->root = NULL;
 		req->page = NULL;
 		req->body_bytes = 0;
 		req->outcome_unknown = false;
@@ -336,13 +203,6 @@ cf_execute(CfConnection *conn, CfRequest **reqs, int nreqs, CfStats *stats)
 						   req->path[0] == '/' ? "" : "/", req->path);
 		rs->idempotent = strcmp(req->method, "POST") != 0 &&
 			strcmp(req->method, "PATCH") != 0;
-
-		owner = palloc0(sizeof(CfRootOwner));
-		owner->cb.func = cf_root_owner_free;
-		owner->cb.arg = owner;
-		MemoryContextRegisterResetCallback(CurrentMemoryContext, &owner->cb);
-		dlist_push_head(&cf_root_owners, &owner->node);
-		rs->owner = owner;
 	}
 
 	PG_TRY();
@@ -404,39 +264,15 @@ cf_failure_has_code(const CfFailureRecord *rec, int code)
 
 /*
  * cf_request_release
- *		Frees a request's JSON tree before its memory context goes.
+ *		Frees a request's answer before its memory context goes (a loop
+ *		that sends many requests in one context).
  */
 void
 cf_request_release(CfRequest *req)
 {
-	dlist_iter	iter;
-
-	if (req->root == NULL)
-		return;
-	dlist_foreach(iter, &cf_root_owners)
-	{
-		CfRootOwner *owner = dlist_container(CfRootOwner, node, iter.cur);
-
-		if (owner->root == req->root)
-		{
-			json_object_put(owner->root);
-			owner->root = NULL;
-			break;
-		}
-	}
-	req->root = NULL;
-}
-
-/* Reset callback: the context of a request's tree is going away. */
-static void
-cf_root_owner_free(void *arg)
-{
-	CfRootOwner *owner = (CfRootOwner *) arg;
-
-	dlist_delete(&owner->node);
-	if (owner->root != NULL)
-		json_object_put(owner->root);
-	owner->root = NULL;
+	if (req->page != NULL)
+		cf_page_free(req->page);
+	req->page = NULL;
 }
 
 /*
@@ -558,7 +394,6 @@ cf_exec_start(CfExec *ex, CfReqState *rs)
 	hr.connect_timeout_ms = conn->connect_timeout_ms;
 	hr.timeout_ms = conn->request_timeout_ms;
 	hr.max_response_bytes = conn->max_response_bytes;
-	hr.raw_body = req->as_page;
 	hr.tag = rs;
 
 	if (cf_http_start(ex->http, &hr, errbuf, sizeof(errbuf)) == NULL)
@@ -784,7 +619,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 
 	rs->page = NULL;
 	if (res->raw != NULL)
-		cf_exec_read_page(ex, rs, res);
+		cf_exec_read_body(ex, rs, res);
 
 	memset(&fail, 0, sizeof(fail));
 	verdict = cf_judge(ex, rs, res, &wait_ms, &fail);
@@ -794,18 +629,16 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 					res->status == 429 ? cf_server_wait_ms(res) : -1);
 	cf_stats_response(ex->conn, res->status, res->body_bytes,
 					  verdict != CF_DONE ? -1 :
-					  rs->page ? (rs->page->result_kind == '[' ? rs->page->nitems :
-								  rs->page->result_kind == '{' ? 1 : 0) :
-					  cf_result_rows(res->root), res->new_connections);
+					  rs->page == NULL ? 0 :
+					  rs->page->result_kind == '[' ? rs->page->nitems :
+					  rs->page->result_kind == '{' ? 1 : 0,
+					  res->new_connections);
 
 	switch (verdict)
 	{
 		case CF_DONE:
-			/* the owner was registered before the tree existed */
-			rs->owner->root = res->root;
-			res->root = NULL;
-			req->root = rs->owner->root;
-			req->page = rs->page;
+			req->page = (res->status >= 200 && res->status < 300)
+				? rs->page : NULL;
 			req->body_bytes = res->body_bytes;
 			if (req->status == 0)
 				req->status = (int) res->status;
@@ -820,6 +653,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 				long		status = res->status;	/* res goes with xfer */
 
 				cf_http_release(ex->http, xfer);
+				cf_exec_drop_body(rs);
 				due = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  wait_ms);
 				rs->not_before = due;
@@ -835,6 +669,7 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 			strlcpy(req->failure.cf_ray, res->headers.cf_ray,
 					sizeof(req->failure.cf_ray));
 			cf_http_release(ex->http, xfer);
+			cf_exec_drop_body(rs);
 			CHECK_FOR_INTERRUPTS();
 			cf_raise(&fail);
 			break;
@@ -842,14 +677,14 @@ cf_exec_finish(CfExec *ex, CfReqState *rs, CfHttpTransfer *xfer)
 }
 
 /*
- * cf_exec_read_page
- *		A 2xx answer kept as text: copied into the caller's context and
- *		checked and indexed as a page (page.c).  Text that is not JSON gets
- *		the body_error a parsed body would have had, so that cf_judge
- *		treats both alike.
+ * cf_exec_read_body
+ *		A body, kept as text by the transport: copied into the caller's
+ *		context and checked and indexed as a page (page.c), the one reading
+ *		of its JSON.  Text that is not JSON gets its body_error here, so
+ *		that cf_judge treats it as any other bad body.
  */
 static void
-cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res)
+cf_exec_read_body(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 {
 	MemoryContext old = MemoryContextSwitchTo(ex->cxt);
 	char	   *text;
@@ -870,166 +705,55 @@ cf_exec_read_page(CfExec *ex, CfReqState *rs, CfHttpResult *res)
 	free(res->raw);
 	res->raw = NULL;
 
-	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->json_error,
-							 sizeof(res->json_error), &truncated);
+	rs->page = cf_page_parse(text, (uint32) res->raw_len, res->parse_error,
+							 sizeof(res->parse_error), &truncated);
+
+	/*
+	 * The answers json-c once read as they downloaded (all but a scan's 2xx
+	 * pages) keep json-c's verdict on text it refuses, words included.  It
+	 * refuses no JSON the scanner accepts but a top-level null, so it is
+	 * asked only about those and about text the scanner refused.
+	 */
+	if (!(rs->req->as_page && res->status >= 200 && res->status < 300) &&
+		(rs->page == NULL || text[rs->page->value.off] == 'n'))
+	{
+		char		words[sizeof(res->parse_error)];
+		bool		cut;
+
+		if (cf_json_c_refuses(text, (uint32) res->raw_len, words,
+							  sizeof(words), &cut))
+		{
+			if (rs->page != NULL)
+				cf_page_free(rs->page);
+			else
+				pfree(text);
+			rs->page = NULL;
+			text = NULL;
+			truncated = cut;
+			strlcpy(res->parse_error, words, sizeof(res->parse_error));
+		}
+	}
 	if (rs->page == NULL)
 	{
-		pfree(text);
+		if (text != NULL)
+			pfree(text);
 		res->body_error = truncated ? CF_BODY_TRUNCATED : CF_BODY_BAD_JSON;
-	}
-	else if (rs->page->success == 0)
-	{
-		/* the error's messages are read from a tree, as for other errors */
-		res->root = cf_page_tree(rs->page);
 	}
 	MemoryContextSwitchTo(old);
 }
 
-/* The rows of an answer for the counters: the items of its "result". */
-static int64
-cf_result_rows(struct json_object *root)
-{
-	struct json_object *result;
-
-	if (root != NULL && json_object_get_type(root) == json_type_object &&
-		json_object_object_get_ex(root, "result", &result))
-	{
-		if (json_object_get_type(result) == json_type_array)
-			return (int64) json_object_array_length(result);
-		if (json_object_get_type(result) == json_type_object)
-			return 1;
-	}
-	return 0;
-}
-
 /*
- * cf_judge
- *		The verdict on one finished attempt; for CF_RETRY, how long to wait,
- *		and for CF_FAIL, the error (built here, while the result exists).
+ * cf_exec_drop_body
+ *		Frees the body of an attempt that is no answer (retried, or failed
+ *		once its error's text is built), so that retries do not pile up
+ *		bodies in the caller's context.
  */
-static CfVerdict
-cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
-		 CfFailure *fail)
+void
+cf_exec_drop_body(CfReqState *rs)
 {
-	CfRequest  *req = rs->req;
-	long		status = res->status;
-	bool		retries_left = rs->attempts <= ex->conn->max_retries;
-	bool		retryable;
-	long		server_wait;
-
-	/* The size cap is ours: retrying would hit it again. */
-	if (res->body_error == CF_BODY_TOO_LARGE)
-	{
-		cf_fail_body(ex, rs, res, fail);
-		if (status >= 200 && status < 300)
-			cf_fail_unknown(rs, fail);
-		return CF_FAIL;
-	}
-
-	/* No complete answer: the connection failed, timed out or was cut. */
-	if (res->curl_code != CURLE_OK && res->body_error == CF_BODY_OK)
-	{
-		if (res->maybe_sent)
-			rs->maybe_done = true;
-		if (retries_left && cf_curl_retryable(res->curl_code) &&
-			(rs->idempotent || !res->maybe_sent))
-		{
-			*wait_ms = cf_backoff_ms(rs->attempts);
-			return CF_RETRY;
-		}
-		cf_fail_transport(ex, rs, res, fail);
-		if (rs->maybe_done)
-			cf_fail_unknown(rs, fail);
-		return CF_FAIL;
-	}
-
-	if (status >= 200 && status < 300)
-	{
-		struct json_object *ok;
-
-		if (status == 204 && res->body_bytes == 0)
-			return CF_DONE;
-
-		/*
-		 * A body that ends inside the JSON value, though the transfer was
-		 * complete, was most likely cut on its way (a proxy); other bad
-		 * bodies would come back the same.
-		 */
-		if (res->body_error == CF_BODY_TRUNCATED && rs->idempotent &&
-			retries_left)
-		{
-			*wait_ms = cf_backoff_ms(rs->attempts);
-			return CF_RETRY;
-		}
-		if (res->body_error != CF_BODY_OK ||
-			(res->root == NULL && rs->page == NULL) ||
-			(res->headers.content_type[0] != '\0' &&
-			 !cf_is_json_type(res->headers.content_type)))
-		{
-			/* a write answered 2xx: it was made, but what it made is lost */
-			cf_fail_body(ex, rs, res, fail);
-			cf_fail_unknown(rs, fail);
-			return CF_FAIL;
-		}
-		if ((rs->page != NULL && rs->page->success == 0) ||
-			(json_object_get_type(res->root) == json_type_object &&
-			 json_object_object_get_ex(res->root, "success", &ok) &&
-			 json_object_get_type(ok) == json_type_boolean &&
-			 !json_object_get_boolean(ok)))
-		{
-			cf_fail_status(ex, rs, res, -1, fail);
-			return CF_FAIL;
-		}
-		return CF_DONE;
-	}
-
-	/*
-	 * A DELETE retried after an attempt that may have done the work finds
-	 * the object gone: that is the answer the first attempt would have had.
-	 */
-	if (status == 404 && req->gone_ok && rs->maybe_done &&
-		strcmp(req->method, "DELETE") == 0)
-	{
-		if (res->root != NULL)
-		{
-			json_object_put(res->root);
-			res->root = NULL;
-		}
-		req->status = 204;
-		return CF_DONE;
-	}
-	if (status == 404 && req->not_found_ok)
-		return CF_DONE;
-
-	/* Which statuses may be tried again; x-should-retry overrides. */
-	retryable = (status == 408 || status == 429 || status >= 500);
-	if (pg_strcasecmp(res->headers.should_retry, "true") == 0)
-		retryable = true;
-	else if (pg_strcasecmp(res->headers.should_retry, "false") == 0)
-		retryable = false;
-	if (status == 409)
-		retryable = false;
-	/* a POST that got an answer reached the server */
-	if (!rs->idempotent)
-		retryable = false;
-
-	if (status == 408 || status >= 500)
-		rs->maybe_done = true;
-
-	server_wait = cf_server_wait_ms(res);
-	if (retryable && server_wait > ex->conn->max_retry_wait_ms)
-	{
-		/* the server asks for a longer wait than we may spend: fail now */
-		cf_fail_status(ex, rs, res, server_wait, fail);
-		return CF_FAIL;
-	}
-	if (retryable && retries_left)
-	{
-		*wait_ms = server_wait >= 0 ? server_wait : cf_backoff_ms(rs->attempts);
-		return CF_RETRY;
-	}
-	cf_fail_status(ex, rs, res, server_wait, fail);
-	return CF_FAIL;
+	if (rs->page != NULL)
+		cf_page_free(rs->page);
+	rs->page = NULL;
 }
 
 /*
@@ -1038,7 +762,7 @@ cf_judge(CfExec *ex, CfReqState *rs, CfHttpResult *res, long *wait_ms,
  *		a connection cut mid-way.  Certificate problems, unsupported
  *		protocols and the like would fail again.
  */
-static bool
+bool
 cf_curl_retryable(CURLcode code)
 {
 	switch (code)
@@ -1066,7 +790,7 @@ cf_curl_retryable(CURLcode code)
  *		Retry-After (seconds or an HTTP date), else, on a 429, the reset
  *		time of the Ratelimit header once nothing remains.
  */
-static long
+long
 cf_server_wait_ms(CfHttpResult *res)
 {
 	CfHttpHeaders *h = &res->headers;
@@ -1111,7 +835,7 @@ cf_server_wait_ms(CfHttpResult *res)
 }
 
 /* Exponential backoff with equal jitter before retry number "attempt". */
-static long
+long
 cf_backoff_ms(int attempt)
 {
 	long		delay = CF_BACKOFF_BASE_MS;
@@ -1121,515 +845,4 @@ cf_backoff_ms(int attempt)
 	delay = Min(delay, CF_BACKOFF_CAP_MS);
 	return delay / 2 +
 		(long) pg_prng_uint64_range(&pg_global_prng_state, 0, delay / 2);
-}
-
-/* "GET /path?query", the request as errors show it. */
-static char *
-cf_request_label(CfReqState *rs)
-{
-	return psprintf("%s %s", rs->req->method, rs->req->path);
-}
-
-/*
- * cf_fail_status
- *		The error of an HTTP status, or of a 2xx answer saying
- *		"success": false.  server_wait_ms > 0 is a wait the server asked
- *		for, beyond max_retry_wait when retries were still left.
- */
-static void
-cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-			   long server_wait_ms, CfFailure *fail)
-{
-	long		status = res->status;
-	StringInfoData detail;
-	char	   *first = NULL;
-	bool		json_envelope = res->root != NULL &&
-		json_object_get_type(res->root) == json_type_object;
-
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "HTTP status %ld for %s", status,
-					 cf_request_label(rs));
-	if (rs->attempts > 1)
-		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
-	appendStringInfoChar(&detail, '.');
-	if (json_envelope)
-		cf_append_cf_errors(&detail, res->root, &first, &rs->req->failure);
-	cf_append_tail(&detail, rs, res);
-
-	fail->detail = detail.data;
-	if (first != NULL)
-	{
-		fail->message = psprintf("Cloudflare API error: %s", first);
-		fail->message_internal = true;
-	}
-
-	if (status == 401 || status == 403)
-	{
-		const char *group = cf_token_group(rs);
-
-		fail->sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-		if (fail->message == NULL)
-			fail->message = pstrdup("Cloudflare API denied access");
-		if (status == 401)
-			fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
-		else if (strncmp(rs->req->path, "/organizations", 14) == 0)
-			fail->hint = psprintf("The token or key may be wrong or revoked, lack the \"%s\" permission, or belong to an account without the Organizations beta; Cloudflare answers each with 403. cloudflare_fdw_check() tells which.",
-								  group);
-		else
-			fail->hint = psprintf("The token or key may be wrong or revoked, or lack the \"%s\" permission for this resource; Cloudflare answers each with 403.",
-								  group);
-	}
-	else if (status == 404)
-	{
-		fail->sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
-		if (fail->message == NULL)
-			fail->message = pstrdup("Cloudflare API object not found");
-	}
-	else if (status == 400 || status == 422)
-	{
-		fail->sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
-		if (fail->message == NULL)
-			fail->message = pstrdup("Cloudflare API rejected the request");
-	}
-	else if (status == 409)
-	{
-		fail->sqlstate = ERRCODE_UNIQUE_VIOLATION;
-		if (fail->message == NULL)
-			fail->message = pstrdup("Cloudflare API reported a conflict");
-	}
-	else if (status == 429)
-	{
-		fail->sqlstate = ERRCODE_FDW_UNABLE_TO_CREATE_REPLY;
-		fail->message = pstrdup("Cloudflare API rate limit exceeded");
-		fail->message_internal = false;
-	}
-	else if (status >= 500)
-	{
-		fail->sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-		fail->message = pstrdup("Cloudflare API unavailable");
-		fail->message_internal = false;
-	}
-	else
-	{
-		fail->sqlstate = ERRCODE_FDW_ERROR;
-		if (fail->message == NULL)
-			fail->message = (status >= 200 && status < 300)
-				? pstrdup("Cloudflare API reported failure")
-				: psprintf("Cloudflare API request failed with HTTP status %ld",
-						   status);
-	}
-
-	if (status == 429 || status >= 500)
-	{
-		long		secs = (server_wait_ms + 999) / 1000;
-
-		if (server_wait_ms > ex->conn->max_retry_wait_ms)
-			fail->hint = psprintf("Cloudflare asks to retry in %ld s, longer than max_retry_wait (%d s).",
-								  secs, ex->conn->max_retry_wait_ms / 1000);
-		else if (server_wait_ms >= 0)
-			fail->hint = psprintf("Cloudflare asks to retry in %ld s.", secs);
-		else if (status == 429)
-			fail->hint = pstrdup("Retry later: Cloudflare allows 1200 requests per 5 minutes per user.");
-	}
-	else if (status == 400 && cf_failure_has_code(&rs->req->failure, 6003))
-		fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
-
-	fail->message = cf_redact(ex->conn, fail->message);
-	fail->detail = cf_redact(ex->conn, fail->detail);
-}
-
-/*
- * cf_fail_transport
- *		The error of an attempt that got no complete answer.
- */
-static void
-cf_fail_transport(CfExec *ex, CfReqState *rs, CfHttpResult *res,
-				  CfFailure *fail)
-{
-	StringInfoData detail;
-	CURLcode	code = res->curl_code;
-
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "%s", cf_request_label(rs));
-	if (rs->attempts > 1)
-		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
-	appendStringInfo(&detail, ": %s.",
-					 cf_sanitize(res->curl_error, strlen(res->curl_error),
-								 CURL_ERROR_SIZE, false));
-	if (res->status != 0)
-		appendStringInfo(&detail, " HTTP status %ld.", res->status);
-
-	fail->sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-	fail->detail = cf_redact(ex->conn, detail.data);
-
-	switch (code)
-	{
-		case CURLE_OPERATION_TIMEDOUT:
-			fail->message = pstrdup("Cloudflare API request timed out");
-			fail->hint = psprintf("The limits are connect_timeout_ms (%ld) and request_timeout_ms (%ld).",
-								  ex->conn->connect_timeout_ms,
-								  ex->conn->request_timeout_ms);
-			break;
-		case CURLE_COULDNT_RESOLVE_HOST:
-		case CURLE_COULDNT_RESOLVE_PROXY:
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_URL_MALFORMAT:
-			fail->message = pstrdup("could not connect to the Cloudflare API");
-			break;
-		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CIPHER:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_ISSUER_ERROR:
-		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		case CURLE_SSL_INVALIDCERTSTATUS:
-		case CURLE_SSL_CRL_BADFILE:
-			fail->message = pstrdup("could not establish a TLS connection to the Cloudflare API");
-			break;
-		default:
-			fail->message = pstrdup("connection to the Cloudflare API failed");
-			break;
-	}
-}
-
-/*
- * cf_fail_unknown
- *		Turns the failure of a write that reached the server, or may have,
- *		and got no readable answer into the error that says so: the change
- *		may have been made in Cloudflare (the request is never sent again),
- *		what it was, and the SELECT that tells.  A read's failure is left
- *		as it is.  SQLSTATE 08007, transaction_resolution_unknown, is
- *		PostgreSQL's own for "it may or may not have happened".
- */
-static void
-cf_fail_unknown(CfReqState *rs, CfFailure *fail)
-{
-	CfRequest  *req = rs->req;
-	StringInfoData detail;
-
-	if (strcmp(req->method, "GET") == 0)
-		return;
-
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "%s%s %s", fail->message,
-					 fail->detail ? ":" : ".", fail->detail ? fail->detail : "");
-	appendStringInfoString(&detail, rs->idempotent
-						   ? " The request was sent, and the answers to it and to its retries could not be read."
-						   : " The request was sent once and was not sent again: sending it again could do it twice.");
-
-	fail->sqlstate = ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN;
-	fail->message_internal = false;
-	if (req->write_verb != NULL && req->write_what != NULL)
-		fail->message = psprintf("Cloudflare may have %s the %s, but no readable answer came back",
-								 req->write_verb, req->write_what);
-	else
-		fail->message = psprintf("the Cloudflare API may have carried out %s, but no readable answer came back",
-								 cf_request_label(rs));
-	fail->detail = detail.data;
-	fail->hint = req->write_check != NULL
-		? psprintf("Check before retrying: %s", req->write_check)
-		: pstrdup("Check in Cloudflare whether the change was made before retrying.");
-	req->outcome_unknown = true;
-	req->outcome_reported = true;
-}
-
-/*
- * cf_fail_body
- *		The error of a body that cannot be used: too large, not UTF-8, not
- *		JSON, cut short, empty, or not declared as JSON.
- */
-static void
-cf_fail_body(CfExec *ex, CfReqState *rs, CfHttpResult *res, CfFailure *fail)
-{
-	StringInfoData detail;
-
-	initStringInfo(&detail);
-	if (res->status != 0)
-		appendStringInfo(&detail, "HTTP status %ld for %s", res->status,
-						 cf_request_label(rs));
-	else
-		appendStringInfoString(&detail, cf_request_label(rs));
-	if (rs->attempts > 1)
-		appendStringInfo(&detail, " (%d attempts)", rs->attempts);
-	if (res->headers.content_type[0] != '\0')
-		appendStringInfo(&detail, ", Content-Type %s",
-						 res->headers.content_type);
-	appendStringInfoChar(&detail, '.');
-
-	fail->sqlstate = ERRCODE_FDW_INVALID_DATA_TYPE;
-	switch (res->body_error)
-	{
-		case CF_BODY_TOO_LARGE:
-			fail->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-			fail->message = psprintf("Cloudflare API response exceeds max_response_bytes (" INT64_FORMAT " bytes)",
-									 (int64) ex->conn->max_response_bytes);
-			fail->hint = pstrdup("Raise the server option max_response_bytes, or lower page_size.");
-			break;
-		case CF_BODY_BAD_UTF8:
-			fail->sqlstate = ERRCODE_CHARACTER_NOT_IN_REPERTOIRE;
-			fail->message = pstrdup("invalid UTF-8 in Cloudflare API response");
-			break;
-		case CF_BODY_BAD_JSON:
-			fail->message = pstrdup("invalid JSON in Cloudflare API response");
-			appendStringInfo(&detail, " The parser says: %s.",
-							 res->json_error);
-			break;
-		case CF_BODY_TRUNCATED:
-			fail->message = pstrdup("invalid JSON in Cloudflare API response");
-			appendStringInfoString(&detail, " The body ends inside a JSON value.");
-			break;
-		case CF_BODY_OK:
-			if (res->root == NULL && rs->page == NULL)
-				fail->message = pstrdup("empty Cloudflare API response where JSON was expected");
-			else
-				fail->message = pstrdup("Cloudflare API response is not declared as JSON");
-			break;
-	}
-	if (res->body_error != CF_BODY_TOO_LARGE)
-		cf_append_tail(&detail, rs, res);
-	else if (res->headers.cf_ray[0] != '\0')
-		appendStringInfo(&detail, " cf-ray: %s.", res->headers.cf_ray);
-	fail->detail = cf_redact(ex->conn, detail.data);
-}
-
-/*
- * cf_append_cf_errors
- *		Appends the "code: message" pairs of a Cloudflare envelope's
- *		errors[] (and their error_chain), and returns the first message.
- */
-static void
-cf_append_cf_errors(StringInfo buf, struct json_object *root, char **first,
-					CfFailureRecord *rec)
-{
-	struct json_object *errors;
-	size_t		n;
-	int			shown = 0;
-
-	if (!json_object_object_get_ex(root, "errors", &errors) ||
-		json_object_get_type(errors) != json_type_array)
-		return;
-	n = json_object_array_length(errors);
-	for (size_t i = 0; i < n && shown < CF_DETAIL_MAX_ERRORS; i++)
-	{
-		struct json_object *e = json_object_array_get_idx(errors, i);
-		struct json_object *code = NULL;
-		struct json_object *msg = NULL;
-		struct json_object *chain = NULL;
-		const char *codestr;
-		char	   *msgstr;
-
-		if (json_object_get_type(e) != json_type_object)
-			continue;
-		json_object_object_get_ex(e, "code", &code);
-		json_object_object_get_ex(e, "message", &msg);
-		codestr = code ? json_object_get_string(code) : "?";
-		if (code != NULL && json_object_get_type(code) == json_type_int &&
-			rec->ncodes < CF_FAILURE_MAX_CODES)
-			rec->codes[rec->ncodes++] = json_object_get_int(code);
-		msgstr = msg && json_object_get_type(msg) == json_type_string
-			? cf_sanitize(json_object_get_string(msg),
-						  json_object_get_string_len(msg),
-						  CF_DETAIL_MSG_CHARS, true)
-			: pstrdup("(no message)");
-		if (*first == NULL && msg != NULL)
-			*first = msgstr;
-		appendStringInfo(buf, "%s %s: %s", shown == 0 ? " Errors:" : ";",
-						 cf_sanitize(codestr, strlen(codestr), 20, false),
-						 msgstr);
-		shown++;
-
-		if (json_object_object_get_ex(e, "error_chain", &chain) &&
-			json_object_get_type(chain) == json_type_array)
-		{
-			size_t		nc = json_object_array_length(chain);
-
-			for (size_t j = 0; j < nc && j < CF_DETAIL_MAX_ERRORS; j++)
-			{
-				struct json_object *c = json_object_array_get_idx(chain, j);
-				struct json_object *cc = NULL;
-				struct json_object *cm = NULL;
-				const char *ccs;
-
-				if (json_object_get_type(c) != json_type_object)
-					continue;
-				json_object_object_get_ex(c, "code", &cc);
-				json_object_object_get_ex(c, "message", &cm);
-				ccs = cc ? json_object_get_string(cc) : "?";
-				appendStringInfo(buf, " (%s: %s)",
-								 cf_sanitize(ccs, strlen(ccs), 20, false),
-								 cm && json_object_get_type(cm) == json_type_string
-								 ? cf_sanitize(json_object_get_string(cm),
-											   json_object_get_string_len(cm),
-											   CF_DETAIL_MSG_CHARS, true)
-								 : "(no message)");
-			}
-		}
-	}
-	if (shown > 0)
-		appendStringInfoChar(buf, '.');
-}
-
-/*
- * cf_append_tail
- *		Appends the start of a body that is not a JSON object (an HTML error
- *		page, say) and the cf-ray.
- */
-static void
-cf_append_tail(StringInfo buf, CfReqState *rs, CfHttpResult *res)
-{
-	bool		is_object = res->root != NULL &&
-		json_object_get_type(res->root) == json_type_object;
-
-	if (!is_object && res->head_len > 0)
-	{
-		size_t		len = res->head_len;
-
-		appendStringInfo(buf, " Response begins: \"%s\".",
-						 cf_sanitize(res->head, len, CF_DETAIL_BODY_CHARS,
-									 false));
-	}
-	if (res->headers.cf_ray[0] != '\0')
-		appendStringInfo(buf, " cf-ray: %s.", res->headers.cf_ray);
-}
-
-/*
- * cf_sanitize
- *		A printable one-line copy of remote text: at most max characters,
- *		runs of white space as one space, other control characters and
- *		bytes outside ASCII as \xNN, unless the text is known UTF-8 and the
- *		database is UTF-8 too.
- */
-static char *
-cf_sanitize(const char *s, size_t len, size_t max, bool utf8)
-{
-	StringInfoData buf;
-	bool		keep8 = utf8 && GetDatabaseEncoding() == PG_UTF8;
-	size_t		shown = 0;
-	size_t		i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < len && shown < max; i++, shown++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '\n' || c == '\r' || c == '\t' || c == ' ')
-		{
-			if (buf.len > 0 && buf.data[buf.len - 1] != ' ')
-				appendStringInfoChar(&buf, ' ');
-		}
-		else if (c < 0x20 || c == 0x7F)
-			appendStringInfo(&buf, "\\x%02X", c);
-		else if (c < 0x80)
-			appendStringInfoChar(&buf, (char) c);
-		else if (keep8)
-		{
-			int			clen = pg_utf_mblen((const unsigned char *) &s[i]);
-
-			if (clen < 1 || i + clen > len)
-				break;
-			appendBinaryStringInfo(&buf, &s[i], clen);
-			i += clen - 1;
-		}
-		else
-			appendStringInfo(&buf, "\\x%02X", c);
-	}
-	if (buf.len > 0 && buf.data[buf.len - 1] == ' ')
-		buf.data[--buf.len] = '\0';
-	if (i < len)
-		appendStringInfoString(&buf, "...");
-	return buf.data;
-}
-
-/*
- * cf_redact
- *		Replaces any credential of the connection found in s.  Responses
- *		should never carry them, but a misbehaving proxy might echo the
- *		request, and that text must not reach a message.
- */
-static char *
-cf_redact(CfConnection *conn, char *s)
-{
-	static const char *const prefixes[] = {
-		"Authorization: Bearer ", "X-Auth-Key: ", "X-Auth-Email: "
-	};
-
-	if (s == NULL)
-		return NULL;
-	for (struct curl_slist *l = conn->headers; l != NULL; l = l->next)
-	{
-		for (int p = 0; p < lengthof(prefixes); p++)
-		{
-			size_t		plen = strlen(prefixes[p]);
-			const char *secret;
-			size_t		slen;
-			char	   *hit;
-
-			if (strncmp(l->data, prefixes[p], plen) != 0)
-				continue;
-			secret = l->data + plen;
-			slen = strlen(secret);
-			if (slen < 4)
-				continue;
-			while ((hit = strstr(s, secret)) != NULL)
-			{
-				StringInfoData buf;
-
-				initStringInfo(&buf);
-				appendBinaryStringInfo(&buf, s, hit - s);
-				appendStringInfoString(&buf, "[redacted]");
-				appendStringInfoString(&buf, hit + slen);
-				s = buf.data;
-			}
-		}
-	}
-	return s;
-}
-
-/*
- * cf_token_group
- *		The API token permission a request needs (the x-api-token-group of
- *		Cloudflare's schema), for the hint of a 403.
- */
-static const char *
-cf_token_group(CfReqState *rs)
-{
-	bool		read = strcmp(rs->req->method, "GET") == 0;
-
-	if (strncmp(rs->req->path, "/memberships", 12) == 0)
-		return read ? "Memberships Read" : "Memberships Write";
-	return read ? "User Details Read" : "User Details Write";
-}
-
-/* application/json, or any type with a +json suffix. */
-static bool
-cf_is_json_type(const char *content_type)
-{
-	const char *semi = strchr(content_type, ';');
-	size_t		len = semi ? (size_t) (semi - content_type) : strlen(content_type);
-
-	while (len > 0 && content_type[len - 1] == ' ')
-		len--;
-	if (len == 16 && pg_strncasecmp(content_type, "application/json", 16) == 0)
-		return true;
-	return len > 5 && pg_strncasecmp(content_type + len - 5, "+json", 5) == 0;
-}
-
-/* Raises a failure built by cf_fail_*. */
-static void
-cf_raise(CfFailure *fail)
-{
-	if (fail->message_internal)
-		ereport(ERROR,
-				(errcode(fail->sqlstate),
-				 errmsg_internal("%s", fail->message),
-				 fail->detail ? errdetail_internal("%s", fail->detail) : 0,
-				 fail->hint ? errhint("%s", fail->hint) : 0));
-	else
-		ereport(ERROR,
-				(errcode(fail->sqlstate),
-				 errmsg("%s", fail->message),
-				 fail->detail ? errdetail_internal("%s", fail->detail) : 0,
-				 fail->hint ? errhint("%s", fail->hint) : 0));
 }

@@ -19,7 +19,6 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
-struct json_object;
 #include "resources.h"
 #include "option.h"
 
@@ -133,8 +132,8 @@ typedef struct CfRequest
 	bool		outcome_unknown;	/* a write sent without a readable answer */
 	bool		outcome_reported;	/* ... and the error raised says so */
 	int			status;			/* HTTP status of the final attempt */
-	struct json_object *root;	/* parsed body, NULL for an empty body */
-	struct CfPage *page;		/* as_page and a 2xx answer: instead of root */
+	struct CfPage *page;		/* a 2xx answer's body, read in place; NULL
+								 * for an empty body */
 	int64		body_bytes;
 } CfRequest;
 

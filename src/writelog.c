@@ -5,7 +5,7 @@
  *		  says which of them an abort did not undo.
  *
  * A create, modify or delete call cannot be rolled back: Cloudflare has
- * made the change when the call returns.  modify.c notes each write here
+ * made the change when the call returns.  writecall.c notes each write here
  * (cf_writelog_note) with the subtransaction nesting level it was made at.
  * When a transaction or subtransaction aborts, the writes made inside it
  * are listed in one WARNING (the first CF_WRITELOG_SHOWN, then a count), so
