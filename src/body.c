@@ -86,12 +86,6 @@ cf_command_method(const CfResource *res, CmdType operation)
 	}
 }
 
-bool
-cf_path_has(const char *path, const char *placeholder)
-{
-	return path != NULL && strstr(path, placeholder) != NULL;
-}
-
 /*
  * cf_check_command
  *		Refuses a write to a table whose "updatable" option is false, or a
@@ -140,7 +134,7 @@ cf_column_writable(const CfResource *res, const CfColumnDef *col,
 	if (operation == CMD_INSERT)
 		return (col->flags & CF_COL_INSERT) != 0 ||
 			((col->flags & CF_COL_SCOPE) &&
-			 cf_path_has(res->insert_path, "{organization_id}"));
+			 cf_path_takes(res->insert_path, CF_PATH_SCOPE));
 	return (col->flags & CF_COL_UPDATE) != 0;
 }
 
@@ -556,7 +550,7 @@ cf_insert_scope(CfModifyState *st, TupleTableSlot *slot)
 							 CMD_INSERT);
 	}
 
-	if (!cf_path_has(st->path, "{organization_id}"))
+	if (!cf_path_takes(st->path, CF_PATH_SCOPE))
 		return NULL;
 	if (st->scope_attnum == InvalidAttrNumber)
 		(void) cf_identity_attnum(st->rel, st->res, true);	/* raises */

@@ -193,7 +193,6 @@ cf_check_diagnosis(const CfResource *res, ErrorData *edata,
 {
 	int			status = failure->status;
 	const char *said = edata->message;
-	bool		orgs = res->id != CF_RES_MEMBERSHIPS;
 
 	/* Cloudflare's own words, without request.c's prefix */
 	if (strncmp(said, "Cloudflare API error: ", 22) == 0)
@@ -202,12 +201,12 @@ cf_check_diagnosis(const CfResource *res, ErrorData *edata,
 	if (status == 401)
 		return psprintf("Cloudflare did not accept the credentials (HTTP 401: \"%s\"): check option \"api_token\", or \"api_email\" and \"api_key\", of the user mapping",
 						said);
-	if (status == 403 && orgs)
-		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, lack the \"User Details Read\" permission, or belong to an account without the Organizations beta; Cloudflare answers all of these with 403 and code 10000, so check each",
-						said);
+	if (status == 403 && res->beta)
+		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, lack the \"%s Read\" permission, or belong to an account without the Organizations beta; Cloudflare answers all of these with 403 and code 10000, so check each",
+						said, res->token_group);
 	if (status == 403)
-		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, or lack the \"Memberships Read\" permission",
-						said);
+		return psprintf("Cloudflare refused the credentials (HTTP 403: \"%s\"): the token or key may be wrong or revoked, or lack the \"%s Read\" permission",
+						said, res->token_group);
 	if (status == 400 && (cf_failure_has_code(failure, 6003) ||
 						  cf_failure_has_code(failure, 9106)))
 		return psprintf("Cloudflare found the credentials malformed or missing (HTTP 400: \"%s\"): check the user mapping",
@@ -308,7 +307,7 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 	for (int i = 0; i < CF_RES_COUNT; i++)
 	{
 		const CfResource *res = cf_resource_by_id((CfResourceId) i);
-		bool		scoped = strstr(res->list_path, "{organization_id}") != NULL;
+		bool		scoped = cf_path_takes(res->list_path, CF_PATH_SCOPE);
 		StringInfoData path;
 		CfRequest	req;
 		CfCheckCall call;
@@ -351,13 +350,14 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 				frags != NIL)
 				appendStringInfoString(&path, (char *) linitial(frags) + 1);
 		}
-		if (res->paging != CF_PAGING_NONE && res->paging != CF_PAGING_ONCE)
+		if (cf_paging_sized(res))
 			appendStringInfo(&path, "%s%s=%d", path.data[path.len - 1] == '?' ? "" : "&",
 							 res->page_param, Max(res->min_page_size, 1));
 		if (path.data[path.len - 1] == '?')
 			path.data[--path.len] = '\0';
 
 		memset(&req, 0, sizeof(req));
+		req.res = res;
 		req.method = "GET";
 		req.path = path.data;
 		req.not_found_ok = (res->paging == CF_PAGING_NONE);
@@ -368,7 +368,7 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 		if (edata != NULL)
 		{
 			status = req.failure.status;
-			if (res->id == CF_RES_ORGANIZATIONS)
+			if (res == cf_fanout_resource(res))
 				orgs_failed = true;
 			cf_check_row(rsinfo, res->name, 0, status,
 						 psprintf("GET %s", path.data),
@@ -378,7 +378,7 @@ cloudflare_fdw_check(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		if (res->id == CF_RES_ORGANIZATIONS)
+		if (res == cf_fanout_resource(res))
 			org_id = cf_first_id(req.page);
 		cf_check_row(rsinfo, res->name, 1, req.status,
 					 psprintf("GET %s", path.data),

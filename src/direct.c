@@ -240,8 +240,8 @@ cloudflarePlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 		return false;			/* PlanForeignModify says what is refused */
 	if (returning && (operation == CMD_DELETE || !res->update_answers_row))
 		return false;
-	need_id = cf_path_has(path, "{id}");
-	need_scope = cf_path_has(path, "{organization_id}");
+	need_id = cf_path_takes(path, CF_PATH_ID);
+	need_scope = cf_path_takes(path, CF_PATH_SCOPE);
 
 	foreach(lc, fscan->scan.plan.qual)
 	{

@@ -250,7 +250,7 @@ cf_fail_status(CfExec *ex, CfReqState *rs, CfHttpResult *res,
 			fail->message = pstrdup("Cloudflare API denied access");
 		if (status == 401)
 			fail->hint = pstrdup("Check the credentials of the user mapping: option \"api_token\", or \"api_email\" and \"api_key\".");
-		else if (strncmp(rs->req->path, "/organizations", 14) == 0)
+		else if (rs->req->res->beta)
 			fail->hint = psprintf("The token or key may be wrong or revoked, lack the \"%s\" permission, or belong to an account without the Organizations beta; Cloudflare answers each with 403. cloudflare_fdw_check() tells which.",
 								  group);
 		else
@@ -779,9 +779,7 @@ cf_token_group(CfReqState *rs)
 {
 	bool		read = strcmp(rs->req->method, "GET") == 0;
 
-	if (strncmp(rs->req->path, "/memberships", 12) == 0)
-		return read ? "Memberships Read" : "Memberships Write";
-	return read ? "User Details Read" : "User Details Write";
+	return psprintf("%s %s", rs->req->res->token_group, read ? "Read" : "Write");
 }
 
 /* application/json, or any type with a +json suffix. */

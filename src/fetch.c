@@ -93,6 +93,7 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 	}
 
 	memset(req, 0, sizeof(CfRequest));
+	req->res = s->res;
 	req->method = "GET";
 	req->path = path.data;
 	req->as_page = true;

@@ -168,7 +168,7 @@ cloudflareAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 		Form_pg_attribute attr;
 		Var		   *var;
 
-		if (!cf_path_has(path, scope ? "{organization_id}" : "{id}"))
+		if (!cf_path_takes(path, scope ? CF_PATH_SCOPE : CF_PATH_ID))
 			continue;
 		attnum = cf_identity_attnum(target_relation, res, scope);
 		attr = TupleDescAttr(RelationGetDescr(target_relation), attnum - 1);
@@ -482,7 +482,7 @@ cloudflareBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		Relation	rel = rinfo->ri_RelationDesc;
 		bool		isvarlena;
 
-		if (cf_path_has(st->path, "{id}"))
+		if (cf_path_takes(st->path, CF_PATH_ID))
 		{
 			AttrNumber	attnum = cf_identity_attnum(rel, st->res, false);
 
@@ -490,7 +490,7 @@ cloudflareBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 			getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid,
 							  &st->id_typoutput, &isvarlena);
 		}
-		if (cf_path_has(st->path, "{organization_id}"))
+		if (cf_path_takes(st->path, CF_PATH_SCOPE))
 		{
 			AttrNumber	attnum = cf_identity_attnum(rel, st->res, true);
 

@@ -110,7 +110,6 @@ extern CfModifyState *cf_begin_modify(EState *estate, ResultRelInfo *rinfo,
 extern const char *cf_command_path(const CfResource *res, CmdType operation);
 extern const char *cf_command_method(const CfResource *res,
 									 CmdType operation);
-extern bool cf_path_has(const char *path, const char *placeholder);
 extern void cf_check_command(Relation rel, const CfResource *res,
 							 const CfOptions *opts, CmdType operation);
 extern bool cf_column_writable(const CfResource *res, const CfColumnDef *col,

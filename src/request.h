@@ -108,6 +108,7 @@ typedef struct CfFailureRecord
 typedef struct CfRequest
 {
 	/* input */
+	const CfResource *res;		/* the resource called */
 	const char *method;			/* GET, POST, PUT, DELETE */
 	char	   *path;			/* path?query relative to api_url, escaped */
 	char	   *body;			/* JSON text or NULL */

@@ -408,6 +408,8 @@ static const CfOrderDef share_orders[] = {
 static const CfResource resources[CF_RES_COUNT] = {
 	{
 		.id = CF_RES_ORGANIZATIONS,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organizations",
 		.item_name = "organization",
 		.list_path = "/organizations",
@@ -431,6 +433,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_ACCOUNTS,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_accounts",
 		.item_name = "organization account",
 		.list_path = "/organizations/{organization_id}/accounts",
@@ -450,6 +454,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_PROFILES,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_profiles",
 		.item_name = "organization profile",
 		.list_path = "/organizations/{organization_id}/profile",
@@ -469,6 +475,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_MEMBERS,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_members",
 		.item_name = "organization member",
 		.list_path = "/organizations/{organization_id}/members",
@@ -494,6 +502,7 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_MEMBERSHIPS,
+		.token_group = "Memberships",
 		.name = "memberships",
 		.item_name = "membership",
 		.list_path = "/memberships",
@@ -517,6 +526,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_AUDIT_LOGS,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_audit_logs",
 		.item_name = "organization audit log entry",
 		.list_path = "/organizations/{organization_id}/logs/audit",
@@ -537,6 +548,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_AUDIT_LOG_HISTORY,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_audit_log_history",
 		.item_name = "organization audit log entry",
 		.list_path = "/organizations/{organization_id}/logs/audit/{id}/history",
@@ -557,6 +570,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_USAGE,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_usage",
 		.item_name = "organization usage record",
 		.list_path = "/organizations/{organization_id}/billable/usage",
@@ -572,6 +587,8 @@ static const CfResource resources[CF_RES_COUNT] = {
 	},
 	{
 		.id = CF_RES_ORGANIZATION_SHARES,
+		.token_group = "User Details",
+		.beta = true,
 		.name = "organization_shares",
 		.item_name = "organization share",
 		.list_path = "/organizations/{organization_id}/shares",

@@ -193,6 +193,14 @@ typedef struct CfResource
 	 */
 	const char *embedded_field;
 
+	/*
+	 * What calls need: the API token permission group (Cloudflare's
+	 * x-api-token-group, " Read" or " Write" appended), and whether the
+	 * account must be in the Organizations beta.  For the hints of a 403.
+	 */
+	const char *token_group;
+	bool		beta;
+
 	/* Writes: NULL paths mean the API has no such call. */
 	const char *insert_method;	/* POST, or PUT for a profile upsert */
 	const char *insert_path;

@@ -133,6 +133,7 @@ cf_send(CfModifyState *st, const char *method, char *path, char *body,
 {
 	CfRequest  *volatile req = palloc0(sizeof(CfRequest));
 
+	req->res = st->res;
 	req->method = method;
 	req->path = path;
 	req->body = body;
