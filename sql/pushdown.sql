@@ -86,6 +86,21 @@ EXPLAIN (COSTS OFF) EXECUTE by_pattern('Glob%');
 EXECUTE by_pattern('Glob%');
 EXECUTE by_pattern('%');
 \! python3 emulator/ctl.py log | LC_ALL=C sort
+-- values are evaluated in the plan's order, and none after one that can
+-- match no row: the empty organization id ends the scan before the time
+-- that would not convert, or the subquery that would send a request
+PREPARE lazy(text, text) AS SELECT count(*) FROM organization_audit_logs
+ WHERE organization_id = $1 AND action_time >= $2::timestamptz;
+EXPLAIN (COSTS OFF) EXECUTE lazy('', 'not a time');
+\! python3 emulator/ctl.py clear
+EXECUTE lazy('', 'not a time');
+SELECT count(*) FROM organization_members
+ WHERE organization_id = ''
+   AND user_email = (SELECT user_email FROM organization_members
+                      WHERE organization_id = '83swwm38cort1r31ioqntjqrdp4v52wl' LIMIT 1);
+\! python3 emulator/ctl.py log | LC_ALL=C sort
+EXECUTE lazy('83swwm38cort1r31ioqntjqrdp4v52wl', 'not a time');
+DEALLOCATE lazy;
 RESET plan_cache_mode;
 SET cloudflare_test.org = 'Initech Payments';
 EXPLAIN (COSTS OFF) SELECT id FROM organizations WHERE name = current_setting('cloudflare_test.org');

@@ -108,6 +108,10 @@ static void cf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel,
 static bool cf_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
 								 EquivalenceClass *ec, EquivalenceMember *em,
 								 void *arg);
+static List *cf_retrieved_attrs(RelOptInfo *baserel, Oid foreigntableid,
+								List *scan_clauses);
+static int	cf_plan_order(PlannerInfo *root, RelOptInfo *baserel,
+						  CfRelInfo *info, bool *desc);
 static void cf_check_required(PlannerInfo *root, RelOptInfo *baserel,
 							  const CfResource *res, List *pushed,
 							  bool pushdown, bool window_used);
@@ -476,8 +480,6 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *fdw_exprs = NIL;
 	List	   *retrieved = NIL;
 	List	   *order = NIL;
-	Bitmapset  *attrs = NULL;
-	ListCell   *lc;
 	int			page_size;
 	int			order_idx = -1;
 	bool		desc = false;
@@ -500,76 +502,17 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	cf_check_required(root, baserel, res, pushed, info->opts.pushdown,
 					  info->window_used);
 
-	/* Columns to convert: the output and every clause (all are rechecked). */
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
-	foreach(lc, scan_clauses)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
-					   baserel->relid, &attrs);
-	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
-	{
-		Relation	rel = table_open(foreigntableid, NoLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-
-		for (int i = 0; i < desc->natts; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped)
-				retrieved = lappend_int(retrieved, i + 1);
-		table_close(rel, NoLock);
-	}
-	else
-	{
-		int			x = -1;
-
-		while ((x = bms_next_member(attrs, x)) >= 0)
-		{
-			AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
-
-			if (attnum > 0)
-				retrieved = lappend_int(retrieved, attnum);
-		}
-	}
+	retrieved = cf_retrieved_attrs(baserel, foreigntableid, scan_clauses);
 
 	page_size = Max(Min(info->opts.page_size, res->max_page_size),
 					res->min_page_size);
 	if (count)
 		page_size = Max(1, res->min_page_size);
 
-	/*
-	 * An ORDER BY the API can produce is sent, so rows arrive in that
-	 * order, but PostgreSQL still sorts: the API's order of text under
-	 * case and collation rules is not documented.
-	 */
-	if (!count &&
-		root->query_pathkeys != NIL && list_length(root->query_pathkeys) == 1 &&
-		bms_membership(root->all_baserels) == BMS_SINGLETON && info->opts.pushdown)
-	{
-		PathKey    *pk = linitial_node(PathKey, root->query_pathkeys);
-		ListCell   *ec;
-
-		foreach(ec, pk->pk_eclass->ec_members)
-		{
-			EquivalenceMember *em = (EquivalenceMember *) lfirst(ec);
-			Expr	   *e = em->em_expr;
-			const CfColumnDef *col;
-
-			while (e && IsA(e, RelabelType))
-				e = ((RelabelType *) e)->arg;
-			if (!e || !IsA(e, Var) || ((Var *) e)->varno != baserel->relid ||
-				((Var *) e)->varattno <= 0)
-				continue;
-			col = cf_attr_resource_column(foreigntableid, ((Var *) e)->varattno,
-										  res);
-			for (int i = 0; col && i < res->norders; i++)
-			{
-				if (strcmp(res->orders[i].column, col->name) == 0)
-				{
-					order_idx = i;
-					desc = cf_pathkey_descending(pk);
-				}
-			}
-		}
-		if (order_idx >= 0)
-			order = list_make2_int(order_idx, desc ? 1 : 0);
-	}
+	if (!count)
+		order_idx = cf_plan_order(root, baserel, info, &desc);
+	if (order_idx >= 0)
+		order = list_make2_int(order_idx, desc ? 1 : 0);
 
 	/*
 	 * LIMIT shrinks the pages when the API answers every clause and no
@@ -591,7 +534,7 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	plan = cf_reqplan_make(res, pushed, page_size,
 						   cf_fanout_page_size(res, &info->opts), order_idx, desc,
 						   &fdw_exprs);
-	cf_request_shape(plan, cf_reqplan_plan_values(plan, fdw_exprs),
+	cf_request_shape(plan, cf_reqplan_plan_values(plan, fdw_exprs), NULL, NULL,
 					 CF_SHAPE_EXPLAIN, &shape);
 	cf_shape_describe(plan, &shape, &request, &fanout, &conditions, &windows);
 	if (count)
@@ -618,6 +561,92 @@ cf_base_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							NIL,
 							NIL,
 							outer_plan);
+}
+
+/*
+ * cf_retrieved_attrs
+ *		The columns a scan converts: the output and every clause (all are
+ *		rechecked); a whole-row reference needs them all.
+ */
+static List *
+cf_retrieved_attrs(RelOptInfo *baserel, Oid foreigntableid, List *scan_clauses)
+{
+	List	   *retrieved = NIL;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, scan_clauses)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+	{
+		Relation	rel = table_open(foreigntableid, NoLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				retrieved = lappend_int(retrieved, i + 1);
+		table_close(rel, NoLock);
+	}
+	else
+	{
+		int			x = -1;
+
+		while ((x = bms_next_member(attrs, x)) >= 0)
+		{
+			AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+
+			if (attnum > 0)
+				retrieved = lappend_int(retrieved, attnum);
+		}
+	}
+	return retrieved;
+}
+
+/*
+ * cf_plan_order
+ *		The order (index into res->orders, or -1) to ask the API for: the
+ *		query's one sort key when it is a column the API can order by, in a
+ *		query of this table alone.  Rows then arrive in that order, but
+ *		PostgreSQL still sorts: the API's order of text under case and
+ *		collation rules is not documented.
+ */
+static int
+cf_plan_order(PlannerInfo *root, RelOptInfo *baserel, CfRelInfo *info,
+			  bool *desc)
+{
+	const CfResource *res = info->res;
+	PathKey    *pk;
+	ListCell   *ec;
+	int			order_idx = -1;
+
+	if (root->query_pathkeys == NIL || list_length(root->query_pathkeys) != 1 ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON || !info->opts.pushdown)
+		return -1;
+	pk = linitial_node(PathKey, root->query_pathkeys);
+	foreach(ec, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *em = (EquivalenceMember *) lfirst(ec);
+		Expr	   *e = em->em_expr;
+		const CfColumnDef *col;
+
+		while (e && IsA(e, RelabelType))
+			e = ((RelabelType *) e)->arg;
+		if (!e || !IsA(e, Var) || ((Var *) e)->varno != baserel->relid ||
+			((Var *) e)->varattno <= 0)
+			continue;
+		col = cf_attr_resource_column(info->relid, ((Var *) e)->varattno, res);
+		for (int i = 0; col && i < res->norders; i++)
+		{
+			if (strcmp(res->orders[i].column, col->name) == 0)
+			{
+				order_idx = i;
+				*desc = cf_pathkey_descending(pk);
+			}
+		}
+	}
+	return order_idx;
 }
 
 /*

@@ -169,12 +169,13 @@ cf_reqplan_read(const CfResource *res, List *slots, int page_size,
 
 /*
  * cf_slot_set
- *		A slot's value from a datum: a window's time, or the text of the
- *		value (of each non-NULL element of a list) and its UTF-8 form.
+ *		A slot's value from a datum: a window's time (and, when shown by
+ *		EXPLAIN, its text), or the text of the value (of each non-NULL
+ *		element of a list) and its UTF-8 form.
  */
 void
 cf_slot_set(CfSlotValue *v, const CfResource *res, const CfSlot *slot,
-			Datum value, bool isnull, Oid type)
+			Datum value, bool isnull, Oid type, bool shown)
 {
 	const CfFilterDef *def = &res->filters[slot->filter];
 	ListCell   *lc;
@@ -189,6 +190,8 @@ cf_slot_set(CfSlotValue *v, const CfResource *res, const CfSlot *slot,
 	{
 		Assert(type == TIMESTAMPTZOID);
 		v->time = DatumGetTimestampTz(value);
+		if (!shown)
+			return;				/* its text is only EXPLAIN's */
 	}
 	v->raw = cf_datum_values(value, type,
 							 def->op == CF_OP_IN || def->op == CF_OP_NOT_IN);
@@ -218,7 +221,8 @@ cf_reqplan_plan_values(const CfReqPlan *plan, List *exprs)
 		v->label = psprintf("$%d", slot->expr + 1);
 		if (IsA(e, Const))
 			cf_slot_set(v, plan->res, slot, ((Const *) e)->constvalue,
-						((Const *) e)->constisnull, ((Const *) e)->consttype);
+						((Const *) e)->constisnull, ((Const *) e)->consttype,
+						true);
 		else
 			v->known = false;
 	}
@@ -231,11 +235,15 @@ cf_reqplan_plan_values(const CfReqPlan *plan, List *exprs)
  *		header).  A value that can match no row (NULL, an empty list, what
  *		cf_judge_values refuses, bounds that leave no time) sets no_match
  *		and nothing is sent; a value the API would read as no filter is not
- *		sent, and the local recheck answers it.
+ *		sent, and the local recheck answers it.  With eval, each value is
+ *		evaluated when its slot's turn comes, so none is evaluated after
+ *		one that can match no row (an InitPlan behind it never runs, an
+ *		input that would not convert raises no error), as the scan always
+ *		did.
  */
 void
-cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
-				 CfRequestShape *shape)
+cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfSlotEval eval,
+				 void *arg, CfShapeUse use, CfRequestShape *shape)
 {
 	const CfResource *res = plan->res;
 	CfWindowBounds wb;
@@ -261,6 +269,8 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 		List	   *kept = NIL;
 		List	   *shown = NIL;
 
+		if (eval)
+			eval(i, v, arg);
 		if (slot->kind == CF_SLOT_WINDOW)
 		{
 			/* a window's bound: the dates are worked out after the loop */
@@ -277,7 +287,8 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 			else if (def->op == CF_OP_UPPER && upper_label == NULL)
 				upper_label = v->label;
 			/* "=" is both bounds: said once */
-			if (!(def->op == CF_OP_UPPER && slot->bound == CF_BOUND_EQ))
+			if (use != CF_SHAPE_RUN &&
+				!(def->op == CF_OP_UPPER && slot->bound == CF_BOUND_EQ))
 				appendStringInfo(&shape->conditions, "%s%s",
 								 shape->conditions.len ? " AND " : "",
 								 cf_shape_condition(def, slot, v, v->raw));
@@ -286,9 +297,10 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfShapeUse use,
 
 		if (!cf_shape_value(plan, slot, v, shape, &kept, &shown))
 			continue;
-		appendStringInfo(&shape->conditions, "%s%s",
-						 shape->conditions.len ? " AND " : "",
-						 cf_shape_condition(def, slot, v, shown));
+		if (use != CF_SHAPE_RUN)
+			appendStringInfo(&shape->conditions, "%s%s",
+							 shape->conditions.len ? " AND " : "",
+							 cf_shape_condition(def, slot, v, shown));
 		if (slot->kind == CF_SLOT_SCOPE)
 			scoped = true;
 		cf_shape_slot(plan, slot, v, kept, shape);
@@ -359,10 +371,11 @@ cf_shape_value(const CfReqPlan *plan, const CfSlot *slot, CfSlotValue *v,
 		 * The estimate counts the requests the filters make (see the
 		 * header): the object or the organizations they name.
 		 */
-		if (shape->use != CF_SHAPE_ESTIMATE || v->texts == NIL ||
+		if (shape->use != CF_SHAPE_ESTIMATE ||
 			(slot->kind != CF_SLOT_SCOPE && slot->kind != CF_SLOT_LOOKUP))
 			return false;
-		*kept = v->texts;
+		/* a list of NULLs still names an organization or an object */
+		*kept = v->texts ? v->texts : list_make1(pstrdup(""));
 		return true;
 	}
 	if (verdict == CF_VALUE_SKIP)
@@ -646,7 +659,8 @@ cf_reqplan_shape_pushed(const CfResource *res, List *pushed, int page_size,
 	CfReqPlan  *plan = cf_reqplan_make(res, pushed, page_size, org_page_size,
 									   order, desc, &exprs);
 
-	cf_request_shape(plan, cf_reqplan_plan_values(plan, exprs), use, shape);
+	cf_request_shape(plan, cf_reqplan_plan_values(plan, exprs), NULL, NULL,
+					 use, shape);
 	return plan;
 }
 

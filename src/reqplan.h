@@ -142,10 +142,15 @@ extern CfReqPlan *cf_reqplan_read(const CfResource *res, List *slots,
 								  int page_size, int org_page_size,
 								  int order, bool desc);
 extern void cf_slot_set(CfSlotValue *v, const CfResource *res,
-						const CfSlot *slot, Datum value, bool isnull, Oid type);
+						const CfSlot *slot, Datum value, bool isnull, Oid type,
+						bool shown);
 extern CfSlotValue *cf_reqplan_plan_values(const CfReqPlan *plan, List *exprs);
+/* Evaluates slot i's value into *v, when the shape first needs it. */
+typedef void (*CfSlotEval) (int i, CfSlotValue *v, void *arg);
+
 extern void cf_request_shape(const CfReqPlan *plan, CfSlotValue *values,
-							 CfShapeUse use, CfRequestShape *shape);
+							 CfSlotEval eval, void *arg, CfShapeUse use,
+							 CfRequestShape *shape);
 extern CfReqPlan *cf_reqplan_shape_pushed(const CfResource *res, List *pushed,
 										  int page_size, int org_page_size,
 										  int order, bool desc, CfShapeUse use,

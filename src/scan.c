@@ -44,6 +44,7 @@ static void cf_store_row(CfScanState *st, const char *scope, CfPage *page,
 						 CfSpan item, TupleTableSlot *slot);
 static char *cf_page_id_text(CfPage *page, CfSpan value);
 static void cf_conversion_error_callback(void *arg);
+static void cf_scan_streams(CfScanState *st, CfRequestShape *shape);
 
 /*
  * cf_scan_begin
@@ -141,6 +142,115 @@ cf_utf8(char *s)
 }
 
 /* list_sort comparator of C strings */
+/* What cf_scan_eval needs. */
+typedef struct CfScanEval
+{
+	CfScanState *st;
+	ExprContext *econtext;
+} CfScanEval;
+
+/*
+ * cf_scan_eval
+ *		A slot's value at run time, evaluated in per-tuple memory, its text
+ *		kept in the scan's context (CfSlotEval).
+ */
+static void
+cf_scan_eval(int i, CfSlotValue *v, void *arg)
+{
+	CfScanEval *ev = (CfScanEval *) arg;
+	CfScanState *st = ev->st;
+	const CfSlot *slot = &st->plan->slots[i];
+	bool		isnull = false;
+	Datum		d;
+	MemoryContext old;
+
+	v->known = true;
+	if (slot->expr < 0)
+		return;
+	old = MemoryContextSwitchTo(ev->econtext->ecxt_per_tuple_memory);
+	d = ExecEvalExpr(list_nth(st->value_states, slot->expr), ev->econtext,
+					 &isnull);
+	MemoryContextSwitchTo(st->scan_cxt);
+	cf_slot_set(v, st->res, slot, d, isnull,
+				list_nth_oid(st->value_types, slot->expr), false);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * cf_scan_streams
+ *		The streams of a (re)scan whose requests have this shape: the
+ *		object, the list or its chunks; the organizations named, each
+ *		started by cf_fetch_round; the organizations list's pages carrying
+ *		the rows; or the fan-out's driver.
+ */
+static void
+cf_scan_streams(CfScanState *st, CfRequestShape *shape)
+{
+	const CfResource *res = st->res;
+	const CfReqPlan *plan = st->plan;
+	ListCell   *lc;
+
+	st->path_id = shape->path_id;
+	st->windows = shape->windows;
+	if (plan->order >= 0)
+		cf_append_order(&shape->query, &res->orders[plan->order], plan->order_desc);
+	st->query = shape->query.data;
+
+	switch (shape->reach)
+	{
+		case CF_REACH_LOOKUP:
+			{
+				const char *scope = shape->scopes ? strVal(linitial(shape->scopes)) : NULL;
+
+				st->active[st->nactive++] =
+					cf_new_stream(st, cf_fill_path(res->item_path, scope, shape->lookup),
+								  scope, true);
+			}
+			break;
+		case CF_REACH_LIST:
+			if (shape->split == NIL)
+				st->active[st->nactive++] =
+					cf_new_stream(st, psprintf("%s%s%s", res->list_path,
+											   st->query[0] ? "?" : "",
+											   st->query[0] ? st->query + 1 : ""),
+								  NULL, false);
+			/* one list path per CF_IN_CHUNK values, read as streams */
+			for (int i = 0; i < list_length(shape->split); i += CF_IN_CHUNK)
+			{
+				StringInfoData chunk;
+
+				initStringInfo(&chunk);
+				appendStringInfoString(&chunk, st->query);
+				for (int j = i; j < Min(i + CF_IN_CHUNK, list_length(shape->split)); j++)
+					cf_append_param(&chunk, shape->split_def->param,
+									list_nth(shape->split, j), true);
+				st->chunks = lappend(st->chunks,
+									 psprintf("%s?%s", res->list_path, chunk.data + 1));
+			}
+			break;
+		case CF_REACH_SCOPES:
+			foreach(lc, shape->scopes)
+				st->scopes = lappend(st->scopes, strVal(lfirst(lc)));
+			break;
+		case CF_REACH_EMBEDDED:
+			{
+				CfStream   *s = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
+											  NULL, false);
+
+				s->res = cf_fanout_resource(res);
+				s->embedded = true;
+				st->active[st->nactive++] = s;
+			}
+			break;
+		case CF_REACH_FANOUT:
+			st->fanout = true;
+			st->driver = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
+									   NULL, false);
+			st->driver->res = cf_fanout_resource(res);
+			break;
+	}
+}
+
 /*
  * cf_scan_start
  *		Evaluates the filter values and sets up the request streams of a
@@ -152,9 +262,9 @@ cf_utf8(char *s)
 void
 cf_scan_start(CfScanState *st, ExprContext *econtext)
 {
-	const CfResource *res = st->res;
 	const CfReqPlan *plan = st->plan;
 	CfSlotValue *values;
+	CfScanEval	eval;
 	CfRequestShape shape;
 	ListCell   *lc;
 	MemoryContext old;
@@ -177,25 +287,11 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 	for (int i = 0; i < st->nconvs; i++)
 		st->echo[i] = NULL;
 
-	/* the values, evaluated in per-tuple memory, their text kept here */
+	/* each value is evaluated when the shape comes to it (cf_scan_eval) */
 	values = palloc0(sizeof(CfSlotValue) * Max(plan->nslots, 1));
-	for (int i = 0; i < plan->nslots; i++)
-	{
-		const CfSlot *slot = &plan->slots[i];
-		bool		isnull = false;
-		Datum		d = (Datum) 0;
-
-		values[i].known = true;
-		if (slot->expr < 0)
-			continue;
-		MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		d = ExecEvalExpr(list_nth(st->value_states, slot->expr), econtext,
-						 &isnull);
-		MemoryContextSwitchTo(st->scan_cxt);
-		cf_slot_set(&values[i], res, slot, d, isnull,
-					list_nth_oid(st->value_types, slot->expr));
-	}
-	cf_request_shape(plan, values, CF_SHAPE_RUN, &shape);
+	eval.st = st;
+	eval.econtext = econtext;
+	cf_request_shape(plan, values, cf_scan_eval, &eval, CF_SHAPE_RUN, &shape);
 	if (shape.no_match)
 	{
 		st->empty = true;
@@ -215,65 +311,7 @@ cf_scan_start(CfScanState *st, ExprContext *econtext)
 				st->echo[i] = echo->value;
 	}
 
-	st->path_id = shape.path_id;
-	st->windows = shape.windows;
-	if (plan->order >= 0)
-		cf_append_order(&shape.query, &res->orders[plan->order], plan->order_desc);
-	st->query = shape.query.data;
-
-	switch (shape.reach)
-	{
-		case CF_REACH_LOOKUP:
-			{
-				const char *scope = shape.scopes ? strVal(linitial(shape.scopes)) : NULL;
-
-				st->active[st->nactive++] =
-					cf_new_stream(st, cf_fill_path(res->item_path, scope, shape.lookup),
-								  scope, true);
-			}
-			break;
-		case CF_REACH_LIST:
-			if (shape.split == NIL)
-				st->active[st->nactive++] =
-					cf_new_stream(st, psprintf("%s%s%s", res->list_path,
-											   st->query[0] ? "?" : "",
-											   st->query[0] ? st->query + 1 : ""),
-								  NULL, false);
-			/* one list path per CF_IN_CHUNK values, read as streams */
-			for (int i = 0; i < list_length(shape.split); i += CF_IN_CHUNK)
-			{
-				StringInfoData chunk;
-
-				initStringInfo(&chunk);
-				appendStringInfoString(&chunk, st->query);
-				for (int j = i; j < Min(i + CF_IN_CHUNK, list_length(shape.split)); j++)
-					cf_append_param(&chunk, shape.split_def->param,
-									list_nth(shape.split, j), true);
-				st->chunks = lappend(st->chunks,
-									 psprintf("%s?%s", res->list_path, chunk.data + 1));
-			}
-			break;
-		case CF_REACH_SCOPES:
-			foreach(lc, shape.scopes)
-				st->scopes = lappend(st->scopes, strVal(lfirst(lc)));
-			break;
-		case CF_REACH_EMBEDDED:
-			{
-				CfStream   *s = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
-											  NULL, false);
-
-				s->res = cf_fanout_resource(res);
-				s->embedded = true;
-				st->active[st->nactive++] = s;
-			}
-			break;
-		case CF_REACH_FANOUT:
-			st->fanout = true;
-			st->driver = cf_new_stream(st, pstrdup(cf_fanout_resource(res)->list_path),
-									   NULL, false);
-			st->driver->res = cf_fanout_resource(res);
-			break;
-	}
+	cf_scan_streams(st, &shape);
 	MemoryContextSwitchTo(old);
 }
 
