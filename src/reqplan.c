@@ -287,7 +287,7 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfSlotEval eval,
 			else if (def->op == CF_OP_UPPER && upper_label == NULL)
 				upper_label = v->label;
 			/* "=" is both bounds: said once */
-			if (use != CF_SHAPE_RUN &&
+			if (use == CF_SHAPE_EXPLAIN &&
 				!(def->op == CF_OP_UPPER && slot->bound == CF_BOUND_EQ))
 				appendStringInfo(&shape->conditions, "%s%s",
 								 shape->conditions.len ? " AND " : "",
@@ -297,7 +297,7 @@ cf_request_shape(const CfReqPlan *plan, CfSlotValue *values, CfSlotEval eval,
 
 		if (!cf_shape_value(plan, slot, v, shape, &kept, &shown))
 			continue;
-		if (use != CF_SHAPE_RUN)
+		if (use == CF_SHAPE_EXPLAIN)
 			appendStringInfo(&shape->conditions, "%s%s",
 							 shape->conditions.len ? " AND " : "",
 							 cf_shape_condition(def, slot, v, shown));
