@@ -76,7 +76,7 @@ cf_stream_request(CfScanState *st, CfStream *s, CfRequest *req)
 	StringInfoData path;
 	CfPaging	paging = s->res->paging;
 	int			page_size = s->res != st->res
-		? cf_fanout_page_size(st->res, &st->opts) : st->page_size;
+		? st->plan->org_page_size : st->plan->page_size;
 
 	initStringInfo(&path);
 	appendStringInfoString(&path, s->path);
@@ -133,7 +133,7 @@ cf_stream_response(CfScanState *st, CfStream *s)
 	CfPage	   *page = req->page;
 	CfPaging	paging = s->res->paging;
 	int			page_size = s->res != st->res
-		? cf_fanout_page_size(st->res, &st->opts) : st->page_size;
+		? st->plan->org_page_size : st->plan->page_size;
 
 	s->cur_page = NULL;
 	s->items = NULL;
@@ -402,7 +402,7 @@ cf_fetch_driver_page(CfScanState *st)
 
 		if (orgs >= 0)
 		{
-			int64		org_page = cf_fanout_page_size(st->res, &st->opts);
+			int64		org_page = st->plan->org_page_size;
 			int64		need = orgs + (orgs + org_page - 1) / org_page;
 
 			if (need > st->opts.max_requests)

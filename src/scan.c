@@ -60,6 +60,7 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 	CfScanState *st;
 	ForeignTable *table;
 	List	   *retrieved;
+	List	   *order;
 	ListCell   *lc;
 	int			i;
 
@@ -68,18 +69,12 @@ cf_scan_begin(ForeignScanState *node, List *priv, Relation rel, Oid userid)
 	st->res = cf_resource_by_id(intVal(list_nth(priv, CfScanPrivateResource)));
 	cf_get_options(RelationGetRelid(st->rel), &st->opts);
 
-	st->page_size = intVal(list_nth(priv, CfScanPrivatePageSize));
-	st->order = -1;
-	if (list_nth(priv, CfScanPrivateOrder) != NIL)
-	{
-		List	   *order = (List *) list_nth(priv, CfScanPrivateOrder);
-
-		st->order = linitial_int(order);
-		st->order_desc = lsecond_int(order) != 0;
-	}
+	order = (List *) list_nth(priv, CfScanPrivateOrder);
 	st->plan = cf_reqplan_read(st->res, (List *) list_nth(priv, CfScanPrivateSlots),
-							   st->page_size, cf_fanout_page_size(st->res, &st->opts),
-							   st->order, st->order_desc);
+							   intVal(list_nth(priv, CfScanPrivatePageSize)),
+							   cf_fanout_page_size(st->res, &st->opts),
+							   order != NIL ? linitial_int(order) : -1,
+							   order != NIL && lsecond_int(order) != 0);
 
 	table = GetForeignTable(RelationGetRelid(st->rel));
 	st->conn = cf_get_connection(GetForeignServer(table->serverid),

@@ -90,9 +90,6 @@ typedef struct CfScanState
 	CfReqPlan  *plan;			/* the request plan (reqplan.h) */
 	List	   *value_states;	/* ExprState per fdw_exprs entry */
 	List	   *value_types;	/* result type OIDs of fdw_exprs */
-	int			page_size;
-	int			order;			/* index into res->orders, or -1 */
-	bool		order_desc;
 
 	/* conversion */
 	int			nconvs;
